@@ -1,0 +1,302 @@
+"""Manifests: YAML text <-> the values of `modelreg.model`.
+
+The key order written here is the format's stable order (DESIGN §1). Reading checks the
+structure it relies on and raises `ManifestError` naming the file; the full JSON Schema check
+is `schema.validate_manifest`, run on every write and by `validate`/`check`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from modelreg import yamlio
+from modelreg.errors import ManifestError
+from modelreg.model import (
+    FORMAT_VERSION,
+    AliasTable,
+    ArtifactMode,
+    Artifacts,
+    CopiedFrom,
+    Deletion,
+    FileEntry,
+    Lineage,
+    ModelVersion,
+    RegisteredModel,
+    RegistryConfig,
+    Stage,
+)
+
+SCHEMA_BASE = f"https://modelreg.dev/schemas/{FORMAT_VERSION}"
+KINDS = ("registry", "model", "aliases", "model-version")
+
+
+def schema_url(kind: str) -> str:
+    return f"{SCHEMA_BASE}/{kind}.json"
+
+
+def _sorted(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: mapping[k] for k in sorted(mapping)}
+
+
+# ---------------------------------------------------------------- writing
+
+
+def registry_to_dict(config: RegistryConfig) -> dict[str, Any]:
+    out: dict[str, Any] = {"modelreg": config.format, "id": config.id, "store": config.store}
+    if config.branch:
+        out["branch"] = config.branch
+    if config.policy:
+        out["policy"] = dict(config.policy)
+    return out
+
+
+def model_to_dict(model: RegisteredModel) -> dict[str, Any]:
+    return {
+        "name": model.name,
+        "description": model.description,
+        "tags": _sorted(model.tags),
+        "last_version": model.last_version,
+        "created_at": model.created_at,
+        "created_by": model.created_by,
+    }
+
+
+def aliases_to_dict(table: AliasTable) -> dict[str, Any]:
+    stages = {
+        stage.value: sorted(table.stages[stage])
+        for stage in Stage
+        if stage is not Stage.NONE and table.stages.get(stage)
+    }
+    return {"aliases": _sorted(table.aliases), "stages": stages}
+
+
+def _artifacts_to_dict(art: Artifacts) -> dict[str, Any]:
+    out: dict[str, Any] = {"mode": art.mode.value, "uri": art.uri}
+    if art.mode is not ArtifactMode.UNVERIFIED:
+        out["digest"] = art.digest
+        out["size"] = art.size
+        out["file_count"] = art.file_count
+        if art.files_uri:
+            out["files_uri"] = art.files_uri
+        else:
+            out["files"] = [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in art.files]
+    return out
+
+
+def _lineage_to_dict(lineage: Lineage) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if lineage.code_commit:
+        out["code_commit"] = lineage.code_commit
+    if lineage.data:
+        out["data"] = list(lineage.data)
+    if lineage.copied_from:
+        out["copied_from"] = {"uri": lineage.copied_from.uri}
+        if lineage.copied_from.registry_commit:
+            out["copied_from"]["registry_commit"] = lineage.copied_from.registry_commit
+    return out
+
+
+def version_to_dict(mv: ModelVersion) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": mv.name,
+        "version": mv.version,
+        "description": mv.description,
+        "source": mv.source,
+        "run_id": mv.run_id,
+        "run_link": mv.run_link,
+    }
+    if mv.artifacts is not None:
+        out["artifacts"] = _artifacts_to_dict(mv.artifacts)
+    if mv.model_type:
+        out["model_type"] = mv.model_type
+    if mv.flavors:
+        out["flavors"] = list(mv.flavors)
+    if mv.signature:
+        out["signature"] = dict(mv.signature)
+    out["tags"] = _sorted(mv.tags)
+    out["metrics"] = _sorted(mv.metrics)
+    lineage = _lineage_to_dict(mv.lineage)
+    if lineage:
+        out["lineage"] = lineage
+    out["created_at"] = mv.created_at
+    out["created_by"] = mv.created_by
+    if mv.updated_at:
+        out["updated_at"] = mv.updated_at
+    if mv.deleted:
+        out["deleted"] = {"at": mv.deleted.at, "by": mv.deleted.by}
+    return out
+
+
+def dump(kind: str, data: Mapping[str, Any]) -> bytes:
+    return yamlio.dump(data, schema_url=schema_url(kind)).encode("utf-8")
+
+
+def dump_registry(config: RegistryConfig) -> bytes:
+    return dump("registry", registry_to_dict(config))
+
+
+def dump_model(model: RegisteredModel) -> bytes:
+    return dump("model", model_to_dict(model))
+
+
+def dump_aliases(table: AliasTable) -> bytes:
+    return dump("aliases", aliases_to_dict(table))
+
+
+def dump_version(mv: ModelVersion) -> bytes:
+    return dump("model-version", version_to_dict(mv))
+
+
+# ---------------------------------------------------------------- reading
+
+
+class _Reader:
+    """Typed access to a loaded mapping that names the file and key when a value is wrong."""
+
+    def __init__(self, data: Any, path: str, lines: Mapping[tuple[Any, ...], int]) -> None:
+        if not isinstance(data, dict):
+            raise ManifestError("expected a mapping at the top level", path=path, line=1)
+        self.data = data
+        self.path = path
+        self.lines = lines
+
+    def fail(self, key: str, message: str) -> ManifestError:
+        return ManifestError(f"{key}: {message}", path=self.path, line=self.lines.get((key,)))
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
+        value = self.data.get(key, default)
+        if value is None and default is None:
+            return None
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise self.fail(key, f"expected {_kind_name(kind)}, got {value!r:.60}")
+        return value
+
+    def str(self, key: str) -> str:
+        return str(self.get(key, str, ""))
+
+    def int(self, key: str, default: int = 0) -> int:
+        return int(self.get(key, int, default))
+
+    def map(self, key: str) -> dict[str, Any]:
+        return dict(self.get(key, dict, {}))
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = {str: "a string", int: "a whole number", dict: "a mapping", list: "a list"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _load(text: bytes, path: str) -> _Reader:
+    loaded = yamlio.load(text, path=path)
+    return _Reader(loaded.data, path, loaded.lines)
+
+
+def parse_registry(text: bytes, path: str = "registry.yaml") -> RegistryConfig:
+    r = _load(text, path)
+    if "modelreg" not in r.data:
+        raise ManifestError("not a modelreg registry file (no `modelreg:` key)", path=path)
+    return RegistryConfig(
+        format=r.int("modelreg"),
+        id=r.str("id"),
+        store=r.str("store") or "artifacts",
+        branch=r.str("branch"),
+        policy=r.map("policy"),
+    )
+
+
+def parse_model(text: bytes, path: str) -> RegisteredModel:
+    r = _load(text, path)
+    return RegisteredModel(
+        name=r.str("name"),
+        description=r.str("description"),
+        tags=r.map("tags"),
+        last_version=r.int("last_version"),
+        created_at=r.str("created_at"),
+        created_by=r.str("created_by"),
+    )
+
+
+def parse_aliases(text: bytes, path: str) -> AliasTable:
+    r = _load(text, path)
+    aliases = r.map("aliases")
+    for alias, version in aliases.items():
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise r.fail("aliases", f"alias {alias!r} must name a version number")
+    stages: dict[Stage, tuple[int, ...]] = {}
+    for name, versions in r.map("stages").items():
+        try:
+            stage = Stage(name)
+        except ValueError:
+            raise r.fail("stages", f"unknown stage {name!r}") from None
+        if not isinstance(versions, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in versions
+        ):
+            raise r.fail("stages", f"stage {name!r} must list version numbers")
+        stages[stage] = tuple(versions)
+    return AliasTable(aliases=aliases, stages=stages)
+
+
+def _parse_artifacts(r: _Reader) -> Artifacts | None:
+    raw = r.get("artifacts", dict)
+    if raw is None:
+        return None
+    a = _Reader(raw, r.path, {})
+    try:
+        mode = ArtifactMode(a.str("mode") or "stored")
+    except ValueError:
+        raise r.fail("artifacts", f"unknown mode {raw.get('mode')!r}") from None
+    files = []
+    for item in a.get("files", list, []):
+        f = _Reader(item, r.path, {})
+        files.append(FileEntry(path=f.str("path"), size=f.int("size"), sha256=f.str("sha256")))
+    return Artifacts(
+        mode=mode,
+        uri=a.str("uri"),
+        digest=a.str("digest"),
+        size=a.int("size"),
+        file_count=a.int("file_count"),
+        files=tuple(files),
+        files_uri=a.str("files_uri"),
+    )
+
+
+def _parse_lineage(r: _Reader) -> Lineage:
+    raw = _Reader(r.map("lineage"), r.path, {})
+    copied = raw.get("copied_from", dict)
+    return Lineage(
+        code_commit=raw.str("code_commit"),
+        data=tuple(str(d) for d in raw.get("data", list, [])),
+        copied_from=CopiedFrom(
+            uri=str(copied.get("uri", "")), registry_commit=str(copied.get("registry_commit", ""))
+        )
+        if copied
+        else None,
+    )
+
+
+def parse_version(text: bytes, path: str) -> ModelVersion:
+    r = _load(text, path)
+    deleted = r.get("deleted", dict)
+    return ModelVersion(
+        name=r.str("name"),
+        version=r.int("version"),
+        description=r.str("description"),
+        source=r.str("source"),
+        run_id=r.str("run_id"),
+        run_link=r.str("run_link"),
+        artifacts=_parse_artifacts(r),
+        model_type=r.str("model_type"),
+        flavors=tuple(str(f) for f in r.get("flavors", list, [])),
+        signature=r.get("signature", dict),
+        tags=r.map("tags"),
+        metrics=r.map("metrics"),
+        lineage=_parse_lineage(r),
+        created_at=r.str("created_at"),
+        created_by=r.str("created_by"),
+        updated_at=r.str("updated_at"),
+        deleted=Deletion(at=str(deleted.get("at", "")), by=str(deleted.get("by", "")))
+        if deleted
+        else None,
+    )

@@ -1,0 +1,149 @@
+"""The one module that imports `yaml` (STYLE §11).
+
+Reading: libyaml's C parser, then our own construction from the node tree, so that duplicate
+keys and anchors/aliases are refused (a reviewer must see in the diff exactly what the registry
+reads), timestamps stay strings, and every value's line is known for error reports.
+
+Writing: libyaml's C emitter, block style, a stable key order chosen by the caller, every string
+quoted (a hand edit can't turn `1.10` into `1.1` or `no` into `false` unnoticed) except
+multi-line text, which is a literal block (unambiguous, and readable in a diff).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import yaml
+
+from modelreg.errors import ManifestError
+
+JsonPath = tuple[str | int, ...]
+
+
+class _Loader(yaml.CSafeLoader):
+    """Safe loader whose implicit types are YAML's core ones minus timestamps."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class Loaded(NamedTuple):
+    data: Any
+    lines: dict[JsonPath, int]  # 1-based line of each value, by JSON path
+
+
+def load(text: str | bytes, *, path: str = "") -> Loaded:
+    """Parse one YAML document; raise `ManifestError` naming the file and line on refusal."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return Loaded(None, {})
+        lines: dict[JsonPath, int] = {}
+        data = _Builder(loader, path, lines).build(node, ())
+        return Loaded(data, lines)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise ManifestError(f"invalid YAML: {exc.problem}", path=path, line=line) from exc
+    except yaml.YAMLError as exc:
+        raise ManifestError(f"invalid YAML: {exc}", path=path) from exc
+    finally:
+        loader.dispose()
+
+
+class _Builder:
+    def __init__(self, loader: _Loader, path: str, lines: dict[JsonPath, int]) -> None:
+        self.loader = loader
+        self.path = path
+        self.lines = lines
+        self.seen: set[int] = set()
+
+    def fail(self, node: yaml.Node, message: str) -> ManifestError:
+        return ManifestError(message, path=self.path, line=node.start_mark.line + 1)
+
+    def build(self, node: yaml.Node, at: JsonPath) -> Any:
+        # An alias makes the composer hand out the same node object twice.
+        if id(node) in self.seen:
+            raise self.fail(node, "YAML anchors and aliases are not allowed in manifests")
+        self.seen.add(id(node))
+        self.lines[at] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node, at)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*at, i)) for i, item in enumerate(node.value)]
+        if node.tag == "tag:yaml.org,2002:merge" or node.value == "<<" and node.style is None:
+            raise self.fail(node, "YAML merge keys are not allowed in manifests")
+        return self.loader.construct_object(node, deep=True)
+
+    def mapping(self, node: yaml.MappingNode, at: JsonPath) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self.fail(key_node, "mapping keys must be plain strings")
+            key = self.build(key_node, (*at, "<key>"))
+            if isinstance(key, bool) or key is None:
+                key = key_node.value  # `on:`/`yes:` as a key means the word, not a boolean
+            key = str(key)
+            if key in out:
+                raise self.fail(key_node, f"duplicate key {key!r}")
+            out[key] = self.build(value_node, (*at, key))
+        self.lines.pop((*at, "<key>"), None)
+        return out
+
+
+class _Dumper(yaml.CSafeDumper):
+    pass
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value.rstrip("\n") else '"'
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+def _represent_key(value: str) -> yaml.ScalarNode:
+    plain = value.replace("_", "").replace("-", "").replace(".", "").isalnum() and not (
+        value[0].isdigit() or value.lower() in _YAML11_WORDS
+    )
+    return yaml.ScalarNode("tag:yaml.org,2002:str", value, style=None if plain else '"')
+
+
+_YAML11_WORDS = frozenset(
+    "y n yes no on off true false null ~".split()
+)
+
+
+def _represent_dict(dumper: yaml.SafeDumper, value: Mapping[str, Any]) -> yaml.MappingNode:
+    items = [(_represent_key(str(k)), dumper.represent_data(v)) for k, v in value.items()]
+    return yaml.MappingNode("tag:yaml.org,2002:map", items, flow_style=False)
+
+
+def _represent_list(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.SequenceNode:
+    node = dumper.represent_sequence("tag:yaml.org,2002:seq", value)
+    # Short lists of numbers (stage membership) read best inline: `Production: [7]`.
+    node.flow_style = all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    return node
+
+
+_Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(dict, _represent_dict)
+_Dumper.add_representer(list, _represent_list)
+_Dumper.add_representer(tuple, _represent_list)
+
+
+def dump(data: Mapping[str, Any], *, schema_url: str = "") -> str:
+    """Serialize in the caller's key order, with the editor's `$schema` line first."""
+    body = yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=-1,
+        default_flow_style=False,
+        explicit_start=False,
+    )
+    header = f"# yaml-language-server: $schema={schema_url}\n" if schema_url else ""
+    return header + body
