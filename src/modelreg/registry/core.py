@@ -1,0 +1,215 @@
+"""The part of `Registry` that binds a location to a repository, a revision and a store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from modelreg import change as changes
+from modelreg.errors import Conflict, InvalidParameter
+from modelreg.location import Location, locate
+from modelreg.model import RegistryConfig
+from modelreg.snapshot import OverlayFiles, Snapshot
+
+if TYPE_CHECKING:
+    from modelreg.gitrepo import GitRepo
+    from modelreg.store import Store
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def parse_moment(text: str) -> dt.datetime | None:
+    """A date or date-time for `--at`, or None when `text` is a Git revision.
+
+    A bare date means the end of that day, UTC; a time without a zone is UTC.
+    """
+    if _DATE.match(text):
+        day = dt.date.fromisoformat(text)
+        return dt.datetime.combine(day, dt.time.max, tzinfo=dt.timezone.utc)
+    if _DATETIME.match(text):
+        try:
+            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidParameter(f"--at {text!r} is not a valid date-time") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return None
+
+
+@dataclass
+class _Transaction:
+    base: Snapshot
+    ctx: changes.OpContext
+    operations: list[changes.Operation] = field(default_factory=list)
+    results: list[Any] = field(default_factory=list)
+    writes: dict[str, bytes | None] = field(default_factory=dict)
+
+
+class RegistryCore:
+    """Where the registry is, which revision reads see, and how a write becomes a commit."""
+
+    def __init__(
+        self,
+        location: str | os.PathLike[str] | None = None,
+        *,
+        actor: str | None = None,
+        storage_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.location: Location = locate(location)
+        self._actor = actor
+        self._storage_options = storage_options
+        self._at: str | None = None
+        self._tx: _Transaction | None = None
+        self.last_write: Any = None  # the writer's WriteResult of the last commit (commit, retries)
+
+    # -- binding -----------------------------------------------------------------------
+
+    @cached_property
+    def repo(self) -> GitRepo:
+        from modelreg.gitrepo import GitRepo
+
+        return GitRepo.discover(self.location.path)
+
+    @cached_property
+    def prefix(self) -> str:
+        """The registry folder inside the repository ('' at the root)."""
+        if self.location.bare:
+            return self.location.prefix
+        workdir = self.repo.workdir
+        assert workdir is not None
+        rel = self.location.path.resolve().relative_to(workdir.resolve())
+        return "" if str(rel) == "." else rel.as_posix()
+
+    @property
+    def ref(self) -> str | None:
+        """The branch reads and writes use: HEAD's branch, or `?ref=` in a bare repository."""
+        if self.location.ref:
+            return f"refs/heads/{self.location.ref}"
+        return None
+
+    @cached_property
+    def actor(self) -> str:
+        """Who `created_by` and `deleted.by` name: explicit, $MODELREG_ACTOR, or git's user."""
+        return self._actor or os.environ.get("MODELREG_ACTOR") or self.repo.user_identity()
+
+    def at(self, revision: str) -> Any:
+        """A read-only view of the registry as of a Git revision or a date (`2026-01-31`)."""
+        view = self.__class__.__new__(self.__class__)
+        view.__dict__.update(self.__dict__)
+        view._tx = None
+        view._at = self._resolve_at(revision)
+        return view
+
+    def _resolve_at(self, revision: str) -> str:
+        moment = parse_moment(revision)
+        if moment is not None:
+            return self.repo.commit_at(moment)
+        return self.repo.resolve(revision)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def head(self) -> str | None:
+        """The commit reads see now."""
+        if self._at is not None:
+            return self._at
+        if self.ref:
+            return self.repo.resolve(self.ref)
+        return self.repo.head_commit()
+
+    def snapshot(self) -> Snapshot:
+        if self._tx is not None:
+            return Snapshot(OverlayFiles(self._tx.base.files, self._tx.writes))
+        return Snapshot(self.repo.tree_files(self.head(), self.prefix))
+
+    @property
+    def config(self) -> RegistryConfig:
+        return self.snapshot().config()
+
+    def store(self, config: RegistryConfig | None = None) -> Store:
+        from modelreg.store import open_store
+
+        config = config or self.config
+        base = self.location.path / self.prefix if self.location.bare else self.location.path
+        return open_store(config.store, base_dir=base, storage_options=self._storage_options)
+
+    # -- writing -------------------------------------------------------------------------
+
+    def _write(self, operation: changes.Operation) -> Any:
+        if self._at is not None:
+            raise InvalidParameter(f"this view of the registry is read-only (at {self._at[:12]})")
+        if self._tx is not None:
+            return self._queue(self._tx, operation)
+        from modelreg import writer
+
+        ctx = changes.OpContext.create(self.actor)
+        self.last_write = writer.apply(
+            self.repo, self.prefix, operation, ctx, ref=self.ref, check=_check
+        )
+        return self.last_write.change.result
+
+    def _queue(self, tx: _Transaction, operation: changes.Operation) -> Any:
+        view = Snapshot(OverlayFiles(tx.base.files, tx.writes))
+        change = operation(view, tx.ctx)
+        _check(view, change)
+        tx.writes.update(change.writes)
+        tx.operations.append(operation)
+        tx.results.append(change.result)
+        return change.result
+
+    @contextmanager
+    def transaction(self, message: str = "") -> Iterator[Any]:
+        """Gather the writes made inside the block into one commit (DESIGN §4).
+
+        Results returned inside the block are computed on the state the transaction began
+        from; if the registry moved meanwhile and the operations would give other results
+        (another version number), the transaction is refused rather than committed wrong.
+        """
+        if self._tx is not None:
+            raise InvalidParameter("transactions do not nest")
+        ctx = changes.OpContext.create(self.actor)
+        tx = _Transaction(base=self.snapshot(), ctx=ctx)
+        self._tx = tx
+        try:
+            yield self
+        finally:
+            self._tx = None
+        if tx.operations:
+            self._commit_transaction(tx, message)
+
+    def _commit_transaction(self, tx: _Transaction, message: str) -> None:
+        from modelreg import writer
+
+        combined = changes.transaction(tx.operations, message)
+
+        def guarded(snapshot: Snapshot, ctx: changes.OpContext) -> changes.Change:
+            change = combined(snapshot, ctx)
+            results = change.result if len(tx.operations) > 1 else [change.result]
+            if results != tx.results:
+                raise Conflict("the registry changed during the transaction; run it again")
+            return change
+
+        self.last_write = writer.apply(
+            self.repo, self.prefix, guarded, tx.ctx, ref=self.ref, check=_check
+        )
+
+
+def _check(snapshot: Snapshot, change: changes.Change) -> None:
+    """Refuse a change whose manifests the schemas refuse (the last guard before a commit)."""
+    from modelreg import schema
+
+    for path, data in change.writes.items():
+        kind = schema.kind_of(path)
+        if data is None or kind is None:
+            continue
+        problems = schema.validate_bytes(kind, data, path=path)
+        if problems:
+            raise InvalidParameter(f"refusing to write an invalid manifest: {problems[0]}")
+
+

@@ -1,0 +1,112 @@
+"""Reads of `Registry`: MlflowClient's getters and searches, plus resolve and download."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from modelreg import names, uris
+from modelreg.errors import NotFound
+from modelreg.model import ModelVersion, RegisteredModel, Stage
+from modelreg.registry.core import RegistryCore
+from modelreg.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from modelreg.search import Page
+
+
+class ReadMixin(RegistryCore):
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        """MlflowClient.get_registered_model; `latest_versions` holds the latest per stage."""
+        snap = self.snapshot()
+        model = snap.require_model(names.check_model_name(name))
+        from dataclasses import replace
+
+        return replace(model, latest_versions=tuple(_latest_per_stage(snap, name)))
+
+    def get_model_version(self, name: str, version: int | str) -> ModelVersion:
+        """MlflowClient.get_model_version. Deleted versions are not found, as in MLflow."""
+        ref = uris.ModelRef(name=names.check_model_name(name), version=names.check_version(version))
+        return uris.resolve(self.snapshot(), ref)
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        """MlflowClient.get_model_version_by_alias."""
+        ref = uris.ModelRef(name=names.check_model_name(name), alias=names.check_alias(alias))
+        return uris.resolve(self.snapshot(), ref)
+
+    def get_latest_versions(
+        self, name: str, stages: Sequence[str] | None = None
+    ) -> list[ModelVersion]:
+        """MlflowClient.get_latest_versions: the latest version in each stage asked for
+        (every stage, `None` included, when `stages` is empty)."""
+        snap = self.snapshot()
+        snap.require_model(names.check_model_name(name))
+        wanted = [Stage.parse(s) for s in stages] if stages else None
+        return [
+            mv for mv in _latest_per_stage(snap, name) if wanted is None or mv.current_stage in wanted
+        ]
+
+    def get_model_version_download_uri(self, name: str, version: int | str) -> str:
+        """MlflowClient.get_model_version_download_uri: where the version's files are."""
+        mv = self.get_model_version(name, version)
+        assert mv.artifacts is not None
+        return self.store().location(mv.artifacts)
+
+    def resolve(self, uri: str) -> ModelVersion:
+        """The version a `models:/` URI names (`/3`, `@champion`, `/Production`, `/latest`)."""
+        return uris.resolve(self.snapshot(), uri)
+
+    def download(self, uri: str, dest: str | Path, *, callback: Any = None) -> Path:
+        """Fetch a version's files into `dest` (created), verifying every sha256."""
+        mv = self.resolve(uri)
+        if mv.artifacts is None:
+            raise NotFound(f"{mv.uri} has no artifacts")
+        return self.store().download(mv.artifacts, Path(dest), callback=callback)
+
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> Page[ModelVersion]:
+        """MlflowClient.search_model_versions: MLflow's filter grammar, order and paging."""
+        from modelreg import search
+
+        records = self.all_versions()
+        return search.search_versions(
+            records, filter_string, order_by=order_by, max_results=max_results,
+            page_token=page_token,
+        )
+
+    def search_registered_models(
+        self,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> Page[RegisteredModel]:
+        """MlflowClient.search_registered_models."""
+        from modelreg import search
+
+        return search.search_models(
+            self.all_models(), filter_string, order_by=order_by, max_results=max_results,
+            page_token=page_token,
+        )
+
+    def all_models(self) -> list[RegisteredModel]:
+        snap = self.snapshot()
+        return [snap.require_model(n) for n in snap.model_names()]
+
+    def all_versions(self) -> Iterator[ModelVersion]:
+        snap = self.snapshot()
+        for name in snap.model_names():
+            yield from snap.versions(name)
+
+
+def _latest_per_stage(snap: Snapshot, name: str) -> Iterator[ModelVersion]:
+    for stage in Stage:
+        mv = snap.latest_in_stage(name, stage)
+        if mv is not None:
+            yield mv
