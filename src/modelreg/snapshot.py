@@ -221,6 +221,15 @@ class Snapshot:
         model: RegisteredModel | None = _parse_cached("model", self.files, path, _parse_model)
         return model
 
+    def parsed_at(self, kind: str, path: str) -> Any:
+        """The manifest of `kind` ('model', 'aliases', 'version') at `path`, or None if absent.
+
+        For readers that go by path, not by name (`diff`, `check`): a hand-edited folder need
+        not be the one its model's name maps to. Parsed once per blob, like every read here.
+        """
+        parsers = {"model": _parse_model, "aliases": manifest.parse_aliases}
+        return _parse_cached(kind, self.files, path, parsers.get(kind, _parse_version))
+
     def model_names(self) -> list[str]:
         """Every registered model's name (reads each `model.yaml`: use the index at scale)."""
         names = []

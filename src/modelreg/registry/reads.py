@@ -96,10 +96,22 @@ class ReadMixin(RegistryCore):
         )
 
     def all_models(self) -> list[RegisteredModel]:
+        if self._tx is None:  # a commit: the index answers (DESIGN §6)
+            from modelreg.index import Index
+
+            with Index.open(self.repo, self.prefix) as index:
+                return index.models(self.head())
         snap = self.snapshot()
         return [snap.require_model(n) for n in snap.model_names()]
 
     def all_versions(self) -> Iterator[ModelVersion]:
+        if self._tx is None:  # a commit: the index answers (DESIGN §6)
+            from modelreg.index import Index
+
+            with Index.open(self.repo, self.prefix) as index:
+                versions = index.versions(self.head())
+            yield from versions
+            return
         snap = self.snapshot()
         for name in snap.model_names():
             yield from snap.versions(name)

@@ -1,0 +1,192 @@
+"""The SQLite file: its schema, opening, checking or discarding it, and reading its state.
+
+Tables of two sorts. Content tables (`*_manifests`, `*_tags`) hold parsed manifests by blob
+id: a blob's id never changes meaning, so a row is never updated, only pruned when nothing
+refers to it. State tables (`dirs`, `files`) are one models tree, whose id is `meta.tree`:
+each model folder's tree id and its manifests' blob ids. Several processes share the file:
+WAL (readers never wait), `BEGIN IMMEDIATE` for writes, and a busy timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from modelreg.index import codec
+
+APPLICATION_ID = 0x6D524958  # "mRIX": a file with another id is not ours
+SCHEMA_VERSION = 1
+BUSY_SECONDS = 30.0
+
+_SCHEMA = (
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE dirs(dir TEXT PRIMARY KEY, tree TEXT NOT NULL, name TEXT,"
+    " model_blob TEXT, aliases_blob TEXT) WITHOUT ROWID",
+    # Unique: a folder holds a model only when its name maps to that very folder. It also
+    # lets SQLite list versions in (name, version) order without sorting.
+    "CREATE UNIQUE INDEX dirs_by_name ON dirs(name) WHERE name IS NOT NULL",
+    # `live`: the version file parses, is no tombstone, and names its model and number.
+    "CREATE TABLE files(dir TEXT NOT NULL, version INTEGER NOT NULL, blob TEXT NOT NULL,"
+    " live INTEGER NOT NULL, PRIMARY KEY(dir, version)) WITHOUT ROWID",
+    "CREATE TABLE model_manifests(blob TEXT PRIMARY KEY, ok INTEGER NOT NULL, name TEXT,"
+    " created_at TEXT, data TEXT)",
+    "CREATE TABLE alias_manifests(blob TEXT PRIMARY KEY, ok INTEGER NOT NULL, data TEXT)",
+    "CREATE TABLE version_manifests(blob TEXT PRIMARY KEY, ok INTEGER NOT NULL, name TEXT,"
+    " version INTEGER, run_id TEXT, source TEXT, created_at TEXT, updated_at TEXT,"
+    " deleted INTEGER, data TEXT)",
+    "CREATE INDEX versions_by_run ON version_manifests(run_id)",
+    "CREATE TABLE model_tags(blob TEXT NOT NULL, key TEXT NOT NULL, value,"
+    " PRIMARY KEY(blob, key)) WITHOUT ROWID",
+    "CREATE TABLE version_tags(blob TEXT NOT NULL, key TEXT NOT NULL, value,"
+    " PRIMARY KEY(blob, key)) WITHOUT ROWID",
+)
+
+TABLE = {codec.MODEL: "model_manifests", codec.ALIASES: "alias_manifests",
+         codec.VERSION: "version_manifests"}
+
+
+class Foreign(Exception):
+    """The file is not an index this version of modelreg wrote for this registry."""
+
+
+def connect(path: str | Path, prefix: str) -> sqlite3.Connection:
+    """Open (creating if need be) and check the file; raise `Foreign` or sqlite3's errors."""
+    conn = sqlite3.connect(
+        str(path), timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False
+    )
+    try:
+        _prepare(conn, prefix)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _prepare(conn: sqlite3.Connection, prefix: str) -> None:
+    conn.execute("PRAGMA synchronous = NORMAL")  # a cache: losing the last sync is fine
+    if _pragma(conn, "application_id") == 0:
+        if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            raise Foreign("a SQLite file of something else")
+        conn.execute("PRAGMA journal_mode = WAL")
+        with immediate(conn):
+            if _pragma(conn, "application_id") == 0:
+                _create(conn, prefix)
+    if _pragma(conn, "application_id") != APPLICATION_ID:
+        raise Foreign("a SQLite file of something else")
+    if _pragma(conn, "user_version") != SCHEMA_VERSION:
+        raise Foreign("an index in another layout")
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    if meta.get("codec") != codec.CODEC or meta.get("prefix") != prefix or "tree" not in meta:
+        raise Foreign("an index of another modelreg version or registry")
+
+
+def _pragma(conn: sqlite3.Connection, name: str) -> int:
+    value: int = conn.execute(f"PRAGMA {name}").fetchone()[0]
+    return value
+
+
+def _create(conn: sqlite3.Connection, prefix: str) -> None:
+    for statement in _SCHEMA:
+        conn.execute(statement)
+    conn.executemany(
+        "INSERT INTO meta VALUES (?, ?)",
+        [("codec", codec.CODEC), ("prefix", prefix), ("tree", ""), ("inserted", "0"),
+         ("live", "0")],
+    )
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+BUSY, GONE, BROKEN = "busy", "gone", "broken"
+_BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")
+_GONE = ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_FULL", "SQLITE_PERM",
+         "SQLITE_NOMEM", "SQLITE_AUTH")
+
+
+def trouble(exc: sqlite3.Error) -> str:
+    """What an error says of the file: BUSY (others hold it: do not wait again), GONE (it
+    cannot be written as it is opened, e.g. deleted under us: reopen), BROKEN (rebuild)."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return BROKEN
+    name = getattr(exc, "sqlite_errorname", "")  # Python >= 3.11
+    text = str(exc).lower()
+    if name.startswith(_BUSY) or (not name and "locked" in text):
+        return BUSY
+    if name.startswith(_GONE) or (not name and any(
+        word in text for word in ("readonly", "unable to open", "disk", "memory")
+    )):
+        return GONE
+    return BROKEN
+
+
+def memory(prefix: str) -> sqlite3.Connection:
+    """An index that lives only as long as the process: when the file cannot be used."""
+    conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    with immediate(conn):
+        _create(conn, prefix)
+    return conn
+
+
+def discard(path: Path) -> None:
+    """Remove the file and its WAL companions (a stale WAL must not meet a new file)."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            Path(f"{path}{suffix}").unlink()
+
+
+@contextlib.contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:  # sqlite may have rolled back already (disk full)
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def reading(conn: sqlite3.Connection) -> Iterator[None]:
+    """One consistent view of the file (WAL: it never waits for a writer)."""
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+
+
+def state_tree(conn: sqlite3.Connection) -> str:
+    """The models tree id the state tables hold ('' before the first sync)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'tree'").fetchone()
+    if row is None or not isinstance(row[0], str):
+        raise Foreign("an index without its state")
+    return row[0]
+
+
+def stored_dirs(conn: sqlite3.Connection) -> dict[str, str]:
+    return dict(conn.execute("SELECT dir, tree FROM dirs").fetchall())
+
+
+def _by_blob(conn: sqlite3.Connection, select: str, blobs: list[str]) -> Iterator[Any]:
+    """`select ... WHERE blob IN (...)` over any number of blobs (SQLite caps parameters)."""
+    for start in range(0, len(blobs), _CHUNK):
+        chunk = blobs[start : start + _CHUNK]
+        yield from conn.execute(f"{select} WHERE blob IN ({','.join('?' * len(chunk))})", chunk)
+
+
+_CHUNK = 500
+
+
+def known(conn: sqlite3.Connection, kind: str, blobs: Iterable[str]) -> set[str]:
+    """Which of `blobs` are parsed already."""
+    return {row[0] for row in _by_blob(conn, f"SELECT blob FROM {TABLE[kind]}", list(blobs))}
+
+
+def data_of(conn: sqlite3.Connection, kind: str, blobs: list[str]) -> dict[str, str | None]:
+    """The stored JSON of parsed manifests, by blob id."""
+    return dict(_by_blob(conn, f"SELECT blob, data FROM {TABLE[kind]}", blobs))

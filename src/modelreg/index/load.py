@@ -1,0 +1,146 @@
+"""Manifests in and out of the index: parse what is new, build listings from rows."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+from modelreg import manifest
+from modelreg.errors import ManifestError
+from modelreg.index import codec, db
+from modelreg.index.gittrees import Trees
+from modelreg.index.plan import DirUpdate, needed
+from modelreg.model import ModelVersion, RegisteredModel
+from modelreg.snapshot import ParseStats
+
+_PARSERS: dict[str, Any] = {
+    codec.MODEL: manifest.parse_model,
+    codec.ALIASES: lambda data, path: codec.Aliases.of(manifest.parse_aliases(data, path)),
+    codec.VERSION: manifest.parse_version,
+}
+
+
+def parse(trees: Trees, kind: str, blob: str) -> Any:
+    """The value of a manifest blob, or None when it does not parse (`validate` says why)."""
+    value = codec.remembered(kind, blob)
+    if value is not None:
+        return value
+    data = trees.read(blob)
+    trees.stats.manifests_parsed += 1
+    ParseStats.parsed += 1
+    try:
+        value = _PARSERS[kind](data, f"{kind} manifest {blob[:12]}")
+    except (ManifestError, ValueError, TypeError, RecursionError):
+        return None
+    codec.remember(kind, blob, value)
+    return value
+
+
+def prepare(conn: sqlite3.Connection, trees: Trees, updates: list[DirUpdate]) -> list[codec.Row]:
+    """Rows for every blob the updates refer to that the file does not hold yet."""
+    rows = []
+    for kind, blobs in needed(updates).items():
+        for blob in sorted(blobs - db.known(conn, kind, blobs)):
+            rows.append(codec.encode(kind, blob, parse(trees, kind, blob)))
+    return rows
+
+
+def _values(conn: sqlite3.Connection, trees: Trees, kind: str, blobs: list[str]) -> dict[str, Any]:
+    """Values by blob id: from the memo, else from stored JSON, else parsed again."""
+    out: dict[str, Any] = {}
+    missing = []
+    for blob in blobs:
+        value = codec.remembered(kind, blob)
+        if value is None:
+            missing.append(blob)
+        else:
+            out[blob] = value
+    if 2 * len(missing) > len(blobs):  # one pass over the table beats many lookups
+        stored = dict(conn.execute(f"SELECT blob, data FROM {db.TABLE[kind]}").fetchall())
+    else:
+        stored = db.data_of(conn, kind, missing)
+    with _no_gc(len(missing) > 1000):
+        for blob in missing:
+            data = stored[blob]
+            if data is None:  # stored without JSON (see codec): parse the blob again
+                value = parse(trees, kind, blob)
+            else:
+                trees.stats.rows_decoded += 1
+                value = codec.decode(kind, data)
+                codec.remember(kind, blob, value)
+            out[blob] = value
+    return out
+
+
+@contextlib.contextmanager
+def _no_gc(bulk: bool) -> Iterator[None]:
+    """Building many values makes the cycle collector walk the whole heap again and again
+    (and they hold no cycles): pause it, as `json` and `pickle` users do for bulk loads."""
+    paused = bulk and gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _aliases(conn: sqlite3.Connection, trees: Trees) -> dict[str, codec.Aliases]:
+    """The alias table of every listed model folder, by folder."""
+    rows = conn.execute(
+        "SELECT d.dir, a.blob FROM dirs d JOIN alias_manifests a ON a.blob = d.aliases_blob"
+        " WHERE d.name IS NOT NULL AND a.ok = 1"
+    ).fetchall()
+    values = _values(conn, trees, codec.ALIASES, [blob for _, blob in rows])
+    return {dirname: values[blob] for dirname, blob in rows}
+
+
+_VERSIONS = (
+    "SELECT f.dir, f.blob FROM dirs d JOIN files f ON f.dir = d.dir"
+    " WHERE d.name IS NOT NULL AND f.live = 1 ORDER BY d.name, f.version"
+)
+
+
+def versions(conn: sqlite3.Connection, trees: Trees) -> list[ModelVersion]:
+    tables = _aliases(conn, trees)
+    rows = conn.execute(_VERSIONS).fetchall()
+    trees.stats.rows_loaded += len(rows)
+    values = _values(conn, trees, codec.VERSION, [blob for _, blob in rows])
+    out = []
+    for dirname, blob in rows:
+        mv: ModelVersion = values[blob]
+        table = tables.get(dirname)
+        worn = table.wear.get(mv.version) if table is not None else None
+        if worn is not None:
+            mv = replace(mv, aliases=worn[0], current_stage=worn[1])
+        out.append(mv)
+    return out
+
+
+_MODELS = "SELECT d.dir, d.model_blob FROM dirs d WHERE d.name IS NOT NULL ORDER BY d.name"
+
+
+def models(conn: sqlite3.Connection, trees: Trees) -> list[RegisteredModel]:
+    tables = _aliases(conn, trees)
+    rows = conn.execute(_MODELS).fetchall()
+    trees.stats.rows_loaded += len(rows)
+    values = _values(conn, trees, codec.MODEL, [blob for _, blob in rows])
+    out = []
+    for dirname, blob in rows:
+        model: RegisteredModel = values[blob]
+        table = tables.get(dirname)
+        if table is not None and table.table.aliases:
+            model = replace(model, aliases=table.table.aliases)
+        out.append(model)
+    return out
+
+
+def model_names(conn: sqlite3.Connection, trees: Trees) -> list[str]:
+    rows = conn.execute("SELECT name FROM dirs WHERE name IS NOT NULL ORDER BY name").fetchall()
+    trees.stats.rows_loaded += len(rows)
+    return [row[0] for row in rows]
