@@ -110,7 +110,7 @@ class RegistryCore:
     def _resolve_at(self, revision: str) -> str:
         moment = parse_moment(revision)
         if moment is not None:
-            return self.repo.commit_at(moment)
+            return self.repo.commit_at(moment, start=self.head())
         return self.repo.resolve(revision)
 
     # -- reading -------------------------------------------------------------------------

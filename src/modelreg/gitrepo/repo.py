@@ -1,0 +1,192 @@
+"""`GitRepo`: every read of Git modelreg makes, through libgit2 (pygit2).
+
+Git's own environment variables are ignored on purpose: our pre-commit hook runs inside Git,
+which sets `GIT_DIR` and `GIT_INDEX_FILE` for the repository being committed to, and a
+registry named by path must mean that path (STYLE §14). `git` subprocesses get a scrubbed
+environment for the same reason (`git_env`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pygit2
+
+from modelreg.errors import GitError, NotFound
+from modelreg.gitrepo.trees import GitStats, TreeFiles
+
+_SCRUBBED = ("GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "GIT_OBJECT_DIRECTORY",
+             "GIT_COMMON_DIR", "GIT_NAMESPACE")
+
+
+def git_env() -> dict[str, str]:
+    """The environment for `git` subprocesses: ours, less what would redirect Git."""
+    return {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+
+
+class CommitInfo(NamedTuple):
+    id: str
+    parents: tuple[str, ...]
+    message: str
+    author_name: str
+    author_email: str
+    author_time: int
+    commit_time: int
+
+
+class Changed(NamedTuple):
+    """A file that differs between two commits; `path` is relative to the registry folder."""
+
+    path: str
+    old: str | None
+    new: str | None
+
+
+class GitRepo:
+    """One repository (a checkout or a bare repository), opened once."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.stats = GitStats()
+
+    @classmethod
+    def discover(cls, path: str | os.PathLike[str]) -> GitRepo:
+        start = Path(path)
+        while not start.exists() and start != start.parent:
+            start = start.parent
+        found = pygit2.discover_repository(str(start))
+        if found is None:
+            raise GitError(f"{Path(path)} is not inside a Git repository (run `git init` first)")
+        return cls(pygit2.Repository(found))
+
+    @property
+    def git_dir(self) -> Path:
+        return Path(self.raw.path)
+
+    @property
+    def workdir(self) -> Path | None:
+        return None if self.raw.is_bare else Path(self.raw.workdir)
+
+    # -- revisions ---------------------------------------------------------------------
+
+    def resolve(self, revision: str) -> str:
+        """A commit id for a revision (`HEAD~3`, `main`, an id), or NotFound naming it."""
+        try:
+            obj = self.raw.revparse_single(revision)
+            return str(obj.peel(pygit2.Commit).id)
+        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+            raise NotFound(f"unknown revision {revision!r} in {self.git_dir}") from None
+
+    def head_commit(self) -> str | None:
+        """HEAD's commit, or None on a branch with no commits yet."""
+        if self.raw.head_is_unborn:
+            return None
+        return str(self.raw.head.target)
+
+    def head_branch(self) -> str | None:
+        """The branch HEAD names (`refs/heads/main`), or None when it is detached."""
+        if self.raw.head_is_detached:
+            return None
+        target: str = self.raw.references["HEAD"].target
+        return target
+
+    def ref_target(self, ref: str) -> str | None:
+        found = self.raw.references.get(ref)
+        return None if found is None else str(found.target)
+
+    def commit_at(self, moment: dt.datetime, start: str | None = None) -> str:
+        """The last commit at or before `moment` along first parents from `start` (HEAD).
+
+        Commit (not author) time: it is when a change landed on the branch, which is what
+        "what was in production on date X" asks about.
+        """
+        head = start or self.head_commit()
+        limit = moment.timestamp()
+        oldest = None
+        for info in self.first_parent_log(head) if head else ():
+            if info.commit_time <= limit:
+                return info.id
+            oldest = info
+        when = moment.isoformat().replace("+00:00", "Z")
+        reach = ""
+        if oldest is not None:
+            first = dt.datetime.fromtimestamp(oldest.commit_time, dt.timezone.utc)
+            reach = f" (the history here starts at {first.isoformat().replace('+00:00', 'Z')})"
+        raise NotFound(f"no commit at or before {when}{reach}")
+
+    def first_parent_log(self, commit: str | None) -> Iterator[CommitInfo]:
+        """Commits from `commit` back along first parents, newest first."""
+        current = self.raw[commit] if commit else None
+        while current is not None:
+            self.stats.objects_read += 1
+            author = current.author
+            yield CommitInfo(
+                id=str(current.id),
+                parents=tuple(str(p) for p in current.parent_ids),
+                message=current.message,
+                author_name=author.name,
+                author_email=author.email,
+                author_time=author.time,
+                commit_time=current.commit_time,
+            )
+            current = current.parents[0] if current.parent_ids else None
+
+    # -- trees ---------------------------------------------------------------------------
+
+    def tree_files(self, commit: str | None, prefix: str) -> TreeFiles:
+        return TreeFiles(self.raw, commit, prefix, self.stats)
+
+    def changed_paths(self, old: str | None, new: str, prefix: str) -> list[Changed]:
+        """Files under `prefix` that differ from commit `old` (None: nothing) to `new`."""
+        before = self.tree_files(old, prefix).tree_id("") if old else None
+        after = self.tree_files(new, prefix).tree_id("")
+        if before == after:
+            return []
+        empty = self.raw.TreeBuilder().write()
+        old_tree = self.raw[before or empty]
+        new_tree = self.raw[after or empty]
+        out = []
+        for delta in old_tree.diff_to_tree(new_tree).deltas:
+            old_id = None if delta.old_file.id.raw == b"\0" * 20 else str(delta.old_file.id)
+            new_id = None if delta.new_file.id.raw == b"\0" * 20 else str(delta.new_file.id)
+            out.append(Changed(delta.new_file.path or delta.old_file.path, old_id, new_id))
+        return out
+
+    # -- identity ------------------------------------------------------------------------
+
+    def identity(self) -> tuple[str, str]:
+        """Git's user (name, email): the environment, then configuration, then a fallback
+        naming modelreg, so a service with no Git identity configured can still write."""
+        config = self.raw.config
+        name = os.environ.get("GIT_AUTHOR_NAME") or _config(config, "user.name") or "modelreg"
+        email = (os.environ.get("GIT_AUTHOR_EMAIL") or _config(config, "user.email")
+                 or "modelreg@localhost")
+        return name, email
+
+    def user_identity(self) -> str:
+        """Who a manifest's `created_by` names by default: `Name <email>`, as Git shows it."""
+        name, email = self.identity()
+        return f"{name} <{email}>"
+
+    def config_bool(self, key: str) -> bool:
+        try:
+            return bool(self.raw.config.get_bool(key))
+        except (KeyError, pygit2.GitError):
+            return False
+
+    def config_int(self, key: str, default: int) -> int:
+        try:
+            return int(self.raw.config.get_int(key))
+        except (KeyError, pygit2.GitError, ValueError):
+            return default
+
+
+def _config(config: Any, key: str) -> str:
+    try:
+        return str(config[key])
+    except KeyError:
+        return ""

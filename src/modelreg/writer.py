@@ -1,0 +1,174 @@
+"""The writer: one operation becomes exactly one commit (DESIGN §4, STYLE §2).
+
+The operation is computed on the branch tip without a lock; the commit is built from Git
+objects; then, under a lock that serialises writers on this machine, the branch is checked
+and moved with a compare-and-swap and the checkout brought in line. When the branch moved
+meanwhile the operation runs again on the new tip (a registration then takes the next free
+number). After two lock-free tries the operation is computed under the lock, so a writer
+always gets through, however busy the registry.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from modelreg.change import Change, OpContext, Operation
+from modelreg.errors import Conflict
+from modelreg.snapshot import Snapshot, content_id
+
+if TYPE_CHECKING:
+    from modelreg.gitrepo import Checkout, GitRepo
+
+LOCK_FREE_ATTEMPTS = 2
+MAX_ATTEMPTS = 10
+LOCK_TIMEOUT = 120.0
+LOCK_FILE = "modelreg/write.lock"
+Check = Callable[[Snapshot, Change], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WriteResult:
+    """`commit` is the new commit, or the unchanged tip when the change wrote nothing new."""
+
+    change: Change
+    commit: str
+    retries: int
+    committed: bool
+
+
+def apply(
+    repo: GitRepo, prefix: str, operation: Operation, ctx: OpContext, *,
+    ref: str | None = None, check: Check | None = None,
+) -> WriteResult:
+    """Run `operation` on the tip of `ref` (HEAD's branch by default) and commit its change."""
+    from modelreg.gitrepo import BranchMoved
+
+    target = ref or _head_branch(repo)
+    for attempt in range(MAX_ATTEMPTS):
+        locked = attempt >= LOCK_FREE_ATTEMPTS
+        try:
+            with _lock(repo) if locked else nullcontext():
+                result = _attempt(repo, prefix, operation, ctx, target=target, check=check,
+                                  locked=locked, retries=attempt)
+        except BranchMoved:
+            time.sleep(random.uniform(0, 0.002 * 2**attempt))  # jitter: do not retry in step
+            continue
+        if result.committed:
+            _maintain(repo)
+        return result
+    raise Conflict(f"{target} kept moving; the write was not applied (try again)")
+
+
+def _head_branch(repo: GitRepo) -> str:
+    branch = repo.head_branch()
+    if branch is None:
+        raise Conflict("HEAD is detached; check out a branch to write to the registry")
+    return branch
+
+
+def _attempt(
+    repo: GitRepo, prefix: str, operation: Operation, ctx: OpContext, *, target: str,
+    check: Check | None, locked: bool, retries: int,
+) -> WriteResult:
+    base = repo.ref_target(target)
+    snapshot = Snapshot(repo.tree_files(base, prefix))
+    change = operation(snapshot, ctx)
+    if check is not None:
+        check(snapshot, change)
+    writes = _effective(snapshot, change.writes, prefix)
+    if not writes:
+        return WriteResult(change=change, commit=base or "", retries=retries, committed=False)
+    from modelreg.gitrepo import commit_files
+
+    commit = commit_files(repo, base, writes, change.message(ctx.op_id))
+    with nullcontext() if locked else _lock(repo):
+        _publish(repo, target, base, commit, writes, summary=change.summary)
+    return WriteResult(change=change, commit=commit, retries=retries, committed=True)
+
+
+def _effective(
+    snapshot: Snapshot, writes: Mapping[str, bytes | None], prefix: str
+) -> dict[str, bytes | None]:
+    """The writes that change something, with paths relative to the repository."""
+    out: dict[str, bytes | None] = {}
+    for path, data in writes.items():
+        current = snapshot.files.blob_id(path)
+        if (data is None and current is None) or (data is not None and current == content_id(data)):
+            continue
+        out[f"{prefix}/{path}" if prefix else path] = data
+    return out
+
+
+def _publish(
+    repo: GitRepo, target: str, base: str | None, commit: str,
+    writes: Mapping[str, bytes | None], *, summary: str,
+) -> None:
+    """Under the lock: check the branch, move it, bring the checkout in line."""
+    from modelreg.gitrepo import BranchMoved, compare_and_swap
+
+    checkout = _checkout(repo, target)
+    if checkout is not None:
+        checkout.complete_pending()
+    if repo.ref_target(target) != base:
+        raise BranchMoved(target)
+    if checkout is not None:
+        checkout.refuse_dirty(base, writes)
+        checkout.leave_note(target, base, commit)
+    try:
+        compare_and_swap(repo, target, commit, base, f"modelreg: {summary}")
+    except BaseException:
+        if checkout is not None:
+            checkout.drop_note()
+        raise
+    if checkout is not None:
+        checkout.sync(commit, writes)
+        checkout.drop_note()
+
+
+def _checkout(repo: GitRepo, target: str) -> Checkout | None:
+    """The checkout to keep in line: only when its HEAD is the branch being written."""
+    if repo.workdir is None or repo.head_branch() != target:
+        return None
+    from modelreg.gitrepo import Checkout
+
+    return Checkout(repo)
+
+
+@contextmanager
+def _lock(repo: GitRepo) -> Iterator[None]:
+    import filelock
+
+    path = repo.git_dir / LOCK_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock: Any = filelock.FileLock(str(path), timeout=LOCK_TIMEOUT)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise Conflict(f"another modelreg write has held {path} for {LOCK_TIMEOUT:.0f} s") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _maintain(repo: GitRepo) -> None:
+    """Plumbing writes do not trigger Git's automatic maintenance, so the writer runs it,
+    outside the lock, when loose objects pass `gc.auto` (estimated as Git does: one folder)."""
+    limit = repo.config_int("gc.auto", 6700)
+    if limit <= 0:
+        return
+    sample = repo.git_dir / "objects" / "17"
+    loose = sum(1 for _ in sample.iterdir()) if sample.is_dir() else 0
+    if loose * 256 <= limit:
+        return
+    import subprocess
+
+    from modelreg.gitrepo import git_env
+
+    subprocess.run(["git", "gc", "--auto", "--quiet"], cwd=repo.git_dir, env=git_env(),
+                   capture_output=True, check=False)
