@@ -240,11 +240,20 @@ class Snapshot:
         return sorted(names)
 
     def find_case_insensitive(self, name: str) -> str | None:
-        """An existing model whose name equals `name` but for case (DESIGN §1)."""
+        """An existing model whose name equals `name` but for case (DESIGN §1).
+
+        Folder names are compared first (decoded, case-folded), so only a likely clash is
+        parsed: a create at 10,000 models reads one listing, not 10,000 manifests.
+        """
+        from urllib.parse import unquote
+
         folded = name.casefold()
-        for other in self.model_names():
-            if other.casefold() == folded and other != name:
-                return other
+        for dirname in self.model_dirs():
+            if unquote(dirname).casefold() != folded and "~" not in dirname:
+                continue
+            model = self.model_at_dir(dirname)
+            if model is not None and model.name.casefold() == folded and model.name != name:
+                return model.name
         return None
 
     def latest_in_stage(self, name: str, stage: Stage) -> ModelVersion | None:
