@@ -1,0 +1,122 @@
+"""MLflow's Model Registry search over modelreg's records: filter strings, order_by, paging.
+
+Mirrors `MlflowClient.search_model_versions` and `search_registered_models` (MLflow's
+`SearchModelVersionUtils` / `SearchModelUtils` grammar). What we accept:
+
+- Versions: `name`, `run_id`, `source_path` (=, !=, LIKE, ILIKE, IN, NOT IN),
+  `version_number` (=, !=, <, <=, >, >=, IN, NOT IN; an integer, quoted or not), and
+  `tags.<key>` (=, !=, LIKE, ILIKE, IN, NOT IN). Models: `name` and `tags.<key>`.
+- `attribute.`/`attributes.` before an attribute, `tag.` for `tags.`; tag keys bare, in
+  backquotes or in double quotes. Comparisons are joined by AND (any case); OR and
+  parentheses for grouping are refused with a message saying so.
+
+Where we differ from MLflow, on purpose:
+
+- A superset of operators: MLflow takes IN only on `run_id`, none on tags, and ranges on
+  `version_number` only; we take IN/NOT IN on every attribute and tag, which is never ambiguous.
+- LIKE patterns are SQL's: regex metacharacters are literal (MLflow's file store leaks them
+  into a regex), and a backslash escapes `%`, `_` or itself.
+- Default order of versions: `name ASC, version_number DESC` (each model's newest version
+  first), which is MLflow's file store order and the tie-breaker of its SQL store. The SQL
+  store puts `last_updated_timestamp DESC` first; we do not, because `updated_at` moves on
+  every tag or description edit (reshuffling pages between calls), comes from whichever
+  machine's clock made the commit, and aliases and stages (kept in `aliases.yaml`) do not touch
+  it at all. Ask for it explicitly: `order_by=["last_updated_timestamp DESC"]`.
+- Registered models have no update time in `model.yaml`: their `last_updated_timestamp` is
+  their creation time.
+
+Defaults and limits are MLflow's: max_results 10,000 versions (at most 200,000) and 100 models
+(at most 1,000). Ties are always broken by name, then version number (descending), so pages
+never overlap or skip. A filter is parsed and validated before any record is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import TypeVar
+
+from modelreg.model import ModelVersion, RegisteredModel
+from modelreg.search.evaluate import like_regex, select
+from modelreg.search.fields import (
+    MODELS,
+    SCHEMAS,
+    SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
+    SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD,
+    SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
+    SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD,
+    VERSIONS,
+    Schema,
+)
+from modelreg.search.order import parse_order_by, sort
+from modelreg.search.paging import Page, check_max_results, fingerprint, make_token, read_token
+from modelreg.search.parser import Condition, parse
+
+__all__ = [
+    "SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT",
+    "SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD",
+    "SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT",
+    "SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD",
+    "Condition",
+    "Page",
+    "like_regex",
+    "parse_filter",
+    "search_models",
+    "search_versions",
+]
+
+R = TypeVar("R")
+
+
+def search_versions(
+    records: Iterable[ModelVersion],
+    filter_string: str | None,
+    *,
+    order_by: Sequence[str] | None = None,
+    max_results: int | None = None,
+    page_token: str | None = None,
+) -> Page[ModelVersion]:
+    """MlflowClient.search_model_versions over `records` (live versions; may be lazy)."""
+    return _search(VERSIONS, records, filter_string, order_by, max_results, page_token)
+
+
+def search_models(
+    models: Iterable[RegisteredModel],
+    filter_string: str | None,
+    *,
+    order_by: Sequence[str] | None = None,
+    max_results: int | None = None,
+    page_token: str | None = None,
+) -> Page[RegisteredModel]:
+    """MlflowClient.search_registered_models over `models` (may be lazy)."""
+    return _search(MODELS, models, filter_string, order_by, max_results, page_token)
+
+
+def parse_filter(filter_string: str | None, kind: str = "versions") -> tuple[Condition, ...]:
+    """The conditions of a filter string (`kind` is "versions" or "models"); raises
+    InvalidParameter naming the bad part. Useful to validate a filter before searching."""
+    return _parse(filter_string or "", kind)
+
+
+@lru_cache(maxsize=256)
+def _parse(filter_string: str, kind: str) -> tuple[Condition, ...]:
+    return parse(filter_string, SCHEMAS[kind])
+
+
+def _search(
+    schema: Schema,
+    records: Iterable[R],
+    filter_string: str | None,
+    order_by: Sequence[str] | None,
+    max_results: int | None,
+    page_token: str | None,
+) -> Page[R]:
+    limit = check_max_results(max_results, schema)
+    conditions = _parse(filter_string or "", schema.kind)
+    keys = parse_order_by(order_by, schema)
+    query = fingerprint(schema, conditions, keys)
+    offset = read_token(page_token, query)
+    matches = select(records, conditions, schema)
+    sort(matches, keys, schema)
+    end = offset + limit
+    return Page(matches[offset:end], make_token(end, query) if end < len(matches) else None)

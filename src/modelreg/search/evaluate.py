@@ -1,0 +1,94 @@
+"""Conditions compiled once into one predicate over records.
+
+MLflow's semantics: a record without the tag (or a version without a run) matches no
+comparison, not even `!=` or NOT IN (SQL's NULL). LIKE is case-sensitive, ILIKE is not;
+`%` is any run of characters, `_` one character, and a backslash makes the next character
+literal (`'fraud\\_%'`). Everything else in a pattern is literal, including regex
+metacharacters (MLflow's file store turns patterns into regexes unescaped; we escape them).
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any, TypeVar
+
+from modelreg.search.fields import Schema
+from modelreg.search.parser import Condition
+
+R = TypeVar("R")
+Predicate = Callable[[Any], bool]
+
+_LIKE_PART = re.compile(r"\\(.)|(%)|(_)|([^\\%_]+|\\$)", re.DOTALL)
+# `x op value` as `flipped(value, x)`: functools.partial over a C function, no Python frame.
+_FLIPPED: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.gt,
+    "<=": operator.ge,
+    ">": operator.lt,
+    ">=": operator.le,
+}
+
+
+def like_regex(pattern: str, *, ignore_case: bool = False) -> re.Pattern[str]:
+    """The regex that matches what SQL LIKE `pattern` matches (use with fullmatch)."""
+
+    def part(m: re.Match[str]) -> str:
+        escaped, percent, underscore, literal = m.groups()
+        if percent:
+            return ".*"
+        if underscore:
+            return "."
+        return re.escape(escaped if escaped is not None else literal)
+
+    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
+    return re.compile(_LIKE_PART.sub(part, pattern), flags)
+
+
+def select(records: Iterable[R], conditions: tuple[Condition, ...], schema: Schema) -> list[R]:
+    """The records matching every condition, in their order, as a new list."""
+    if not conditions:
+        return list(records)
+    predicate = compile_conditions(conditions, schema)
+    return [r for r in records if predicate(r)]
+
+
+def compile_conditions(conditions: tuple[Condition, ...], schema: Schema) -> Predicate:
+    tests = [_compile(c, schema) for c in conditions]
+    predicate = tests[0]
+    for test in tests[1:]:
+        predicate = _both(predicate, test)
+    return predicate
+
+
+def _both(first: Predicate, second: Predicate) -> Predicate:
+    return lambda record: first(record) and second(record)
+
+
+def _compile(condition: Condition, schema: Schema) -> Predicate:
+    get = _tag_getter(condition.tag) if condition.field is None else (
+        schema.fields[condition.field].get)
+    check = _check(condition.op, condition.value)
+
+    def test(record: Any) -> bool:
+        value = get(record)
+        return value is not None and check(value)
+
+    return test
+
+
+def _tag_getter(key: str | None) -> Callable[[Any], Any]:
+    return lambda record: record.tags.get(key)
+
+
+def _check(op: str, value: Any) -> Predicate:
+    if op in ("LIKE", "ILIKE"):
+        match = like_regex(value, ignore_case=op == "ILIKE").fullmatch
+        return lambda x: match(x) is not None
+    if op in ("IN", "NOT IN"):
+        members = frozenset(value)
+        return members.__contains__ if op == "IN" else (lambda x: x not in members)
+    return partial(_FLIPPED[op], value)
