@@ -42,7 +42,8 @@ def init_registry(path: Path, *, store: str = "artifacts", branch: str = "") -> 
             raise AlreadyExists(f"{folder} is already a registry")
         writes: dict[str, bytes | None] = {layout.REGISTRY_FILE: manifest.dump_registry(config)}
         if ignore:
-            writes[GITIGNORE] = f"# the local artifact store is not kept in Git\n/{ignore}/\n".encode()
+            note = "# the local artifact store is not kept in Git\n"
+            writes[GITIGNORE] = f"{note}/{ignore}/\n".encode()
         return Change(
             writes=writes,
             op="registry-init",
@@ -60,7 +61,9 @@ def _refuse_existing(folder: Path, top: Path) -> None:
         raise AlreadyExists(f"{folder} is already a registry ({layout.REGISTRY_FILE} exists)")
     for parent in folder.parents:
         if (parent / layout.REGISTRY_FILE).exists():
-            raise InvalidParameter(f"{folder} is inside the registry at {parent}; registries do not nest")
+            raise InvalidParameter(
+                f"{folder} is inside the registry at {parent}; registries do not nest"
+            )
         if parent == top:
             break
 

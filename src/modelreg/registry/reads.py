@@ -43,9 +43,8 @@ class ReadMixin(RegistryCore):
         snap = self.snapshot()
         snap.require_model(names.check_model_name(name))
         wanted = [Stage.parse(s) for s in stages] if stages else None
-        return [
-            mv for mv in _latest_per_stage(snap, name) if wanted is None or mv.current_stage in wanted
-        ]
+        latest = _latest_per_stage(snap, name)
+        return [mv for mv in latest if wanted is None or mv.current_stage in wanted]
 
     def get_model_version_download_uri(self, name: str, version: int | str) -> str:
         """MlflowClient.get_model_version_download_uri: where the version's files are."""
