@@ -80,6 +80,7 @@ def build(work: Path) -> Path:
             metrics={"auc": auc, "precision_at_1pct": round(auc - 0.1, 3)},
             tags={"validation_status": "approved" if n < 3 else "pending"},
             run_id=f"{n:032x}", description=f"Gradient boosting, training window {n}",
+            source=f"runs:/{n:032x}/model",
             code_commit=f"{n * 1111111:07x}",
         ))
     reg.transition_model_version_stage(fraud, 1, "Archived")
@@ -98,7 +99,8 @@ def build(work: Path) -> Path:
             "requirements.txt": "mlflow==3.17.0\nscikit-learn==1.5.0\n",
         })
         reg.register(churn, folder, options=RegisterOptions(
-            metrics={"accuracy": 0.81 + n / 100}, run_id=f"{n + 10:032x}",
+            metrics={"accuracy": round(0.81 + n / 100, 3)}, run_id=f"{n + 10:032x}",
+            source=f"runs:/{n + 10:032x}/model",
             tags={"framework": "sklearn"},
         ))
     reg.set_registered_model_alias(churn, "champion", 2)
