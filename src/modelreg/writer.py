@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelreg.change import Change, OpContext, Operation
@@ -28,6 +29,8 @@ LOCK_FREE_ATTEMPTS = 2
 MAX_ATTEMPTS = 10
 LOCK_TIMEOUT = 120.0
 LOCK_FILE = "modelreg/write.lock"
+GC_STAMP = "modelreg/gc-started"
+GC_INTERVAL = 300.0
 Check = Callable[[Snapshot, Change], None]
 
 
@@ -158,17 +161,30 @@ def _lock(repo: GitRepo) -> Iterator[None]:
 
 def _maintain(repo: GitRepo) -> None:
     """Plumbing writes do not trigger Git's automatic maintenance, so the writer runs it,
-    outside the lock, when loose objects pass `gc.auto` (estimated as Git does: one folder)."""
+    outside the lock, when loose objects pass `gc.auto` (estimated as Git does: one folder).
+
+    `git gc --auto` detaches and works in the background; a stamp keeps the writes that follow
+    from starting it again while it runs (it is a hint for maintenance, not an ordering).
+    """
     limit = repo.config_int("gc.auto", 6700)
     if limit <= 0:
         return
     sample = repo.git_dir / "objects" / "17"
     loose = sum(1 for _ in sample.iterdir()) if sample.is_dir() else 0
-    if loose * 256 <= limit:
+    stamp = repo.git_dir / GC_STAMP
+    if loose * 256 <= limit or _recent(stamp, GC_INTERVAL):
         return
     import subprocess
 
     from modelreg.gitrepo import git_env
 
+    stamp.touch()
     subprocess.run(["git", "gc", "--auto", "--quiet"], cwd=repo.git_dir, env=git_env(),
                    capture_output=True, check=False)
+
+
+def _recent(path: Path, seconds: float) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime < seconds
+    except FileNotFoundError:
+        return False
