@@ -1,0 +1,111 @@
+"""Referencing artifacts where they are: list them, hash every file, copy nothing.
+
+MLflow accepts any source string (`runs:/abc/model`, `models:/m/1`, a path on another
+machine); when nothing can be read at `uri` (no such path, a protocol fsspec does not know,
+permission denied), the version records an UNVERIFIED reference: the URI and nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+from urllib.parse import urlsplit
+
+from modelreg import digest
+from modelreg.errors import ArtifactError, ModelregError
+from modelreg.model import ArtifactMode, Artifacts, FileEntry
+from modelreg.store import localtree, records
+from modelreg.store.backend import backend_errors, local_path, protocol_of
+from modelreg.store.credentials import check_no_credentials, redact
+from modelreg.store.hashing import artifacts_for, hash_stream, sort_entries
+
+if TYPE_CHECKING:
+    from modelreg.store.core import Store
+
+_LOCAL = (None, "file")
+_BUGS = (TypeError, AttributeError, NameError, AssertionError)
+
+
+class Listed(NamedTuple):
+    """What a reference holds: its filesystem, absolute URI and (path, source, size) files."""
+
+    fs: Any
+    uri: str
+    files: list[tuple[str, str, int]]
+
+
+def reference(store: Store, uri: str, *, callback: Any = None) -> Artifacts:
+    from fsspec.callbacks import DEFAULT_CALLBACK
+
+    check_no_credentials(uri)
+    progress = callback if callback is not None else DEFAULT_CALLBACK
+    listed = _list_local(uri) if protocol_of(uri) in _LOCAL else _list_remote(store, uri)
+    if listed is None:
+        return Artifacts(mode=ArtifactMode.UNVERIFIED, uri=uri)
+    progress.set_size(sum(size for _, _, size in listed.files))
+    entries = _hash_all(listed, progress)
+    art = artifacts_for(ArtifactMode.REFERENCE, entries, uri=listed.uri)
+    if art.file_count > records.INLINE_MAX:
+        art = store.write_file_list(art, sort_entries(entries))
+    return art
+
+
+def _hash_all(listed: Listed, progress: Any) -> list[FileEntry]:
+    where = f"referenced artifacts at {redact(listed.uri)}"
+    entries = []
+    with backend_errors(where, "read", missing=f"a file of {where} disappeared while read"):
+        for path, source, _ in listed.files:
+            with listed.fs.open(source, "rb") as f:
+                hashed = hash_stream(f.read, on_chunk=lambda c: progress.relative_update(len(c)))
+            entries.append(FileEntry(path=path, size=hashed.size, sha256=hashed.sha256))
+    return entries
+
+
+def _list_local(uri: str) -> Listed | None:
+    import fsspec
+
+    fs = fsspec.filesystem("file")
+    path = Path(os.path.abspath(local_path(uri)))
+    try:
+        if path.is_dir():
+            os.listdir(path)
+        else:
+            path.stat()
+            open(path, "rb").close()
+    except OSError:
+        return None  # nothing readable there: an unverified reference
+    files = localtree.scan(path)  # a symbolic link inside is refused, as for an upload
+    return Listed(fs, path.as_uri(), [(f.path, f.local.as_posix(), f.size) for f in files])
+
+
+def _list_remote(store: Store, uri: str) -> Listed | None:
+    try:
+        opened = store.open_reference(uri)
+        info = opened.fs.info(opened.root)
+        if info.get("type") == "file":
+            name = posixpath.basename(urlsplit(uri).path.rstrip("/")) or "artifact"
+            files = [(digest.normalize_path(name), opened.root, int(info.get("size") or 0))]
+        else:
+            files = _find(opened.fs, opened.root)
+    except ArtifactError:
+        raise
+    except ModelregError:
+        return None  # unknown protocol, missing package: nothing readable
+    except _BUGS:
+        raise
+    except Exception:
+        return None  # no such path, permission denied, unreachable
+    return Listed(opened.fs, opened.url, files) if files else None
+
+
+def _find(fs: Any, root: str) -> list[tuple[str, str, int]]:
+    listing = fs.find(root, detail=True)
+    prefix = root.rstrip("/") + "/"
+    files = []
+    for name, info in sorted(listing.items()):
+        if info.get("type") != "file" or not name.startswith(prefix) or name.endswith("/"):
+            continue
+        files.append((digest.normalize_path(name[len(prefix):]), name, int(info.get("size") or 0)))
+    return files
