@@ -287,7 +287,7 @@ def test_apply_runs_a_file_as_one_commit(run: Run, reg: Registry, tmp_path: Path
     make_model(tmp_path / "model", "weights v3\n")
     ops = tmp_path / "release.yaml"
     ops.write_text(
-        f"- register: {{name: fraud, path: {tmp_path / 'model'}, metrics: {{auc: 0.95}}}}\n"
+        "- register: {name: fraud, path: model, metrics: {auc: 0.95}}\n"  # beside the file
         "- alias: {name: fraud, alias: champion, version: \"$1\"}\n"
         "- stage: {name: fraud, version: \"$1\", stage: Production, archive_existing: true}\n"
     )

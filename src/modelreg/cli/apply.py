@@ -31,11 +31,11 @@ def apply(ops_file: str, message: str, as_json: bool) -> None:
 
     A YAML list of one-key mappings: register, create, alias, unalias, stage, tag, untag,
     describe, copy, rename, delete. "$N" is the version step N registered or copied; paths
-    are relative to the current folder. The whole file is checked before anything runs.
+    are relative to the folder OPS.yaml is in. The whole file is checked before anything runs.
     """
     from modelreg import applyfile
 
-    steps = applyfile.load(Path(ops_file), base_dir=Path.cwd())
+    steps = applyfile.load(Path(ops_file), base_dir=Path(ops_file).resolve().parent)
     registry = open_registry()
     with progress.bar(quiet=as_json) as callback:
         results = applyfile.apply(registry, steps, message=message, callback=callback)

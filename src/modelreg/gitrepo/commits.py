@@ -12,15 +12,13 @@ import subprocess
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import pygit2
-
 from modelreg.errors import GitError
 
 if TYPE_CHECKING:
     from modelreg.gitrepo.repo import GitRepo
 
-_BLOB = int(pygit2.enums.FileMode.BLOB)
-_TREE = int(pygit2.enums.FileMode.TREE)
+_BLOB = 0o100644
+_TREE = 0o040000
 
 
 class BranchMoved(Exception):
@@ -63,6 +61,8 @@ def commit_files(
 ) -> str:
     """A new commit whose parent is `base` and whose tree is base's with `writes` applied
     (paths relative to the repository). Signed when Git's configuration asks for it."""
+    import pygit2
+
     raw = repo.raw
     root = raw[base].peel(pygit2.Tree) if base else None
     tree = build_tree(raw, root, writes)
@@ -97,6 +97,8 @@ def compare_and_swap(repo: GitRepo, ref: str, new: str, expected: str | None, me
     libgit2 holds the ref's lock file while comparing and writing, the same lock `git` takes,
     so no other writer, ours or Git's, slips in between.
     """
+    import pygit2
+
     raw = repo.raw
     try:
         with raw.transaction() as txn:

@@ -1,4 +1,8 @@
-"""`GitRepo`: every read of Git modelreg makes, through libgit2 (pygit2).
+"""`GitRepo`: every read of Git modelreg makes.
+
+Reads of the registry go through one `git cat-file --batch` process and the ref files
+(`catfile`, `refs`), which a CLI process can afford; history, configuration and writes use
+libgit2 (pygit2), imported the first time one of them runs.
 
 Git's own environment variables are ignored on purpose: our pre-commit hook runs inside Git,
 which sets `GIT_DIR` and `GIT_INDEX_FILE` for the repository being committed to, and a
@@ -11,12 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterator
+from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import pygit2
-
 from modelreg.errors import GitError, NotFound
+from modelreg.gitrepo import refs
+from modelreg.gitrepo.catfile import CatFile
 from modelreg.gitrepo.trees import GitStats, TreeFiles
 
 _SCRUBBED = ("GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "GIT_OBJECT_DIRECTORY",
@@ -47,56 +52,59 @@ class Changed(NamedTuple):
 
 
 class GitRepo:
-    """One repository (a checkout or a bare repository), opened once."""
+    """One repository (a checkout or a bare repository)."""
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
+    def __init__(self, found: refs.Found) -> None:
+        self.found = found
         self.stats = GitStats()
+        self.cat = CatFile(found.git_dir)
 
     @classmethod
     def discover(cls, path: str | os.PathLike[str]) -> GitRepo:
-        start = Path(path)
-        while not start.exists() and start != start.parent:
-            start = start.parent
-        found = pygit2.discover_repository(str(start))
+        found = refs.discover(Path(path))
         if found is None:
             raise GitError(f"{Path(path)} is not inside a Git repository (run `git init` first)")
-        return cls(pygit2.Repository(found))
+        return cls(found)
+
+    @cached_property
+    def raw(self) -> Any:
+        """The pygit2 repository, for history, configuration and writes."""
+        import pygit2
+
+        return pygit2.Repository(str(self.found.git_dir))
+
+    def close(self) -> None:
+        self.cat.close()
 
     @property
     def git_dir(self) -> Path:
-        return Path(self.raw.path)
+        return self.found.git_dir
 
     @property
     def workdir(self) -> Path | None:
-        return None if self.raw.is_bare else Path(self.raw.workdir)
+        return self.found.workdir
 
     # -- revisions ---------------------------------------------------------------------
 
     def resolve(self, revision: str) -> str:
         """A commit id for a revision (`HEAD~3`, `main`, an id), or NotFound naming it."""
-        try:
-            obj = self.raw.revparse_single(revision)
-            return str(obj.peel(pygit2.Commit).id)
-        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
-            raise NotFound(f"unknown revision {revision!r} in {self.git_dir}") from None
+        obj = None
+        if revision and not revision.startswith("-"):
+            obj = self.cat.get(f"{revision}^{{commit}}")
+        if obj is None:
+            raise NotFound(f"unknown revision {revision!r} in {self.git_dir}")
+        return obj.id
 
     def head_commit(self) -> str | None:
         """HEAD's commit, or None on a branch with no commits yet."""
-        if self.raw.head_is_unborn:
-            return None
-        return str(self.raw.head.target)
+        return refs.read_ref(self.found, "HEAD")
 
     def head_branch(self) -> str | None:
         """The branch HEAD names (`refs/heads/main`), or None when it is detached."""
-        if self.raw.head_is_detached:
-            return None
-        target: str = self.raw.references["HEAD"].target
-        return target
+        return refs.read_symbolic(self.found, "HEAD")
 
     def ref_target(self, ref: str) -> str | None:
-        found = self.raw.references.get(ref)
-        return None if found is None else str(found.target)
+        return refs.read_ref(self.found, ref)
 
     def commit_at(self, moment: dt.datetime, start: str | None = None) -> str:
         """The last commit at or before `moment` along first parents from `start` (HEAD).
@@ -138,7 +146,7 @@ class GitRepo:
     # -- trees ---------------------------------------------------------------------------
 
     def tree_files(self, commit: str | None, prefix: str) -> TreeFiles:
-        return TreeFiles(self.raw, commit, prefix, self.stats)
+        return TreeFiles(self.cat, commit, prefix, self.stats)
 
     def changed_paths(self, old: str | None, new: str, prefix: str) -> list[Changed]:
         """Files under `prefix` that differ from commit `old` (None: nothing) to `new`."""
@@ -173,12 +181,16 @@ class GitRepo:
         return f"{name} <{email}>"
 
     def config_bool(self, key: str) -> bool:
+        import pygit2
+
         try:
             return bool(self.raw.config.get_bool(key))
         except (KeyError, pygit2.GitError):
             return False
 
     def config_int(self, key: str, default: int) -> int:
+        import pygit2
+
         try:
             return int(self.raw.config.get_int(key))
         except (KeyError, pygit2.GitError, ValueError):

@@ -1,19 +1,22 @@
-"""A registry folder at one commit, read from Git's objects with libgit2 (`snapshot.Files`).
+"""A registry folder at one commit, read from Git's objects (`snapshot.Files`).
 
-Each folder's tree is loaded once per view and kept: a resolve reads `models/<name>/...` three
-times, and the `models` tree of a large registry is one big object that libgit2 would parse
-again on every path lookup.
+Git walks `<commit>:<path>` itself, so a folder is one request however deep it is, and each
+folder's entries are kept for the life of the view: a resolve reads `models/<name>/` once and
+its files by id, never the `models` tree (one big object in a large registry).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-import pygit2
+from modelreg.gitrepo.catfile import parse_tree
 
-_TREE = int(pygit2.enums.FileMode.TREE)
-_LINK = int(pygit2.enums.FileMode.LINK)
-_COMMIT = int(pygit2.enums.FileMode.COMMIT)
+if TYPE_CHECKING:
+    from modelreg.gitrepo.catfile import CatFile
+
+TREE = 0o040000
+LINK = 0o120000
+GITLINK = 0o160000
 
 
 class GitStats:
@@ -26,83 +29,67 @@ class GitStats:
 class TreeFiles:
     """The files under `prefix` at `commit` (an empty view when `commit` is None)."""
 
-    def __init__(self, repo: Any, commit: str | None, prefix: str, stats: GitStats) -> None:
-        self._repo = repo
+    def __init__(self, cat: CatFile, commit: str | None, prefix: str, stats: GitStats) -> None:
+        self._cat = cat
         self._commit = commit or ""
         self._prefix = prefix.strip("/")
         self._stats = stats
-        self._trees: dict[str, Any | None] = {}
+        self._dirs: dict[str, dict[str, tuple[int, str]] | None] = {}
+        self._root_id: str | None = None
 
     @property
     def revision(self) -> str:
         return self._commit
 
-    def _root(self) -> Any | None:
-        if "" not in self._trees:
-            tree = None
-            if self._commit:
-                self._stats.objects_read += 2
-                tree = self._repo[self._commit].peel(pygit2.Tree)
-                if self._prefix:
-                    tree = _child_tree(tree, self._prefix, self._stats)
-            self._trees[""] = tree
-        return self._trees[""]
+    def _spec(self, path: str) -> str:
+        full = "/".join(p for p in (self._prefix, path) if p)
+        return f"{self._commit}:{full}" if full else f"{self._commit}^{{tree}}"
 
-    def _tree(self, path: str) -> Any | None:
-        """The tree at `path` ('' is the registry folder), or None."""
-        if path in self._trees:
-            return self._trees[path]
-        if not path:
-            return self._root()
-        parent, _, name = path.rpartition("/")
-        above = self._tree(parent)
-        tree = _child_tree(above, name, self._stats) if above is not None else None
-        self._trees[path] = tree
-        return tree
+    def _entries(self, path: str) -> dict[str, tuple[int, str]] | None:
+        """The folder's entries (name -> (mode, id)), or None when there is no folder."""
+        if path in self._dirs:
+            return self._dirs[path]
+        entries = None
+        if self._commit:
+            self._stats.objects_read += 1
+            obj = self._cat.get(self._spec(path))
+            if obj is not None and obj.kind == "tree":
+                entries = parse_tree(obj.data)
+                if not path:
+                    self._root_id = obj.id
+        self._dirs[path] = entries
+        return entries
 
-    def _entry(self, path: str) -> Any | None:
+    def _entry(self, path: str) -> tuple[int, str] | None:
         parent, _, name = path.rpartition("/")
-        tree = self._tree(parent)
-        if tree is None or not name:
+        entries = self._entries(parent) if name else None
+        found = entries.get(name) if entries else None
+        if found is None or found[0] in (LINK, GITLINK):
             return None
-        try:
-            entry = tree[name]
-        except KeyError:
-            return None
-        return None if entry.filemode in (_LINK, _COMMIT) else entry
+        return found
 
     def blob_id(self, path: str) -> str | None:
         entry = self._entry(path)
-        if entry is None or entry.filemode == _TREE:
-            return None
-        return str(entry.id)
+        return None if entry is None or entry[0] == TREE else entry[1]
 
     def read(self, path: str) -> bytes | None:
         blob = self.blob_id(path)
         if blob is None:
             return None
         self._stats.objects_read += 1
-        data: bytes = self._repo[blob].data
-        return data
+        obj = self._cat.get(blob)
+        return None if obj is None else obj.data
 
     def listdir(self, path: str) -> list[str]:
-        tree = self._tree(path)
-        if tree is None:
+        entries = self._entries(path)
+        if not entries:
             return []
-        return sorted(e.name for e in tree if e.filemode not in (_LINK, _COMMIT))
+        return sorted(n for n, (mode, _) in entries.items() if mode not in (LINK, GITLINK))
 
     def tree_id(self, path: str) -> str | None:
         """Git's id of the folder at `path`: equal ids mean equal contents."""
-        tree = self._tree(path)
-        return None if tree is None else str(tree.id)
-
-
-def _child_tree(tree: Any, path: str, stats: GitStats) -> Any | None:
-    try:
-        entry = tree[path]
-    except KeyError:
-        return None
-    if entry.filemode != _TREE:
-        return None
-    stats.objects_read += 1
-    return entry
+        if not path:
+            self._entries("")
+            return self._root_id
+        entry = self._entry(path)
+        return entry[1] if entry is not None and entry[0] == TREE else None

@@ -11,8 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from modelreg.store.backend import open_url, protocol_of
-from modelreg.store.core import Store
+from modelreg.store.backend import Opened, address, open_url, protocol_of
+from modelreg.store.core import LazyOpen, Store
+from modelreg.store.credentials import check_no_credentials
 
 
 def open_store(
@@ -23,12 +24,17 @@ def open_store(
 
     `storage_options` go to the fsspec filesystem (endpoint, profile, ...); credentials come
     from them or from fsspec's configuration and the environment, never from the URL.
+    The filesystem is opened on first use: `location` (what a resolve prints) needs only
+    the URL, and importing fsspec costs a resolve more than the resolve itself.
     """
-    opened = open_url(url, base_dir=Path(base_dir), storage_options=storage_options)
+    check_no_credentials(url)
+
+    def opener() -> Opened:
+        return open_url(url, base_dir=Path(base_dir), storage_options=storage_options)
+
     return Store(
-        url=opened.url,
-        fs=opened.fs,
-        root=opened.root,
+        url=address(url, base_dir=Path(base_dir)),
+        opener=LazyOpen(opener),
         protocol=protocol_of(url),
         storage_options=dict(storage_options or {}),
     )

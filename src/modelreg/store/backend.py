@@ -29,10 +29,21 @@ class Opened(NamedTuple):
 
 
 def protocol_of(url: str) -> str | None:
-    from fsspec.core import split_protocol
+    """fsspec's `split_protocol` rule, without importing fsspec (a resolve must not pay for it):
+    `proto://...` with a protocol longer than one letter (`C://` is a Windows drive)."""
+    if "://" in url:
+        protocol = url.split("://", 1)[0]
+        if len(protocol) > 1:
+            return protocol
+    return None
 
-    protocol: str | None = split_protocol(url)[0]
-    return protocol
+
+def address(url: str, *, base_dir: Path) -> str:
+    """The absolute URL people see for a store, computed without opening it."""
+    protocol = protocol_of(url)
+    if protocol is None or (protocol == "file" and "::" not in url):
+        return Path(os.path.abspath(Path(base_dir).expanduser() / local_path(url))).as_uri()
+    return url.rstrip("/") or url
 
 
 def open_url(

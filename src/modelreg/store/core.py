@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import posixpath
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,15 +38,37 @@ class Sources(NamedTuple):
     pairs: list[tuple[FileEntry, str]]
 
 
+class LazyOpen:
+    """Opens the store's filesystem once, when something first needs it."""
+
+    def __init__(self, open_fn: Callable[[], Opened]) -> None:
+        self._open = open_fn
+        self._opened: Opened | None = None
+
+    def get(self) -> Opened:
+        if self._opened is None:
+            self._opened = self._open()
+        return self._opened
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Store:
     """An opened artifact store. Build it with `open_store`."""
 
     url: str
-    fs: Any
-    root: str
+    opener: LazyOpen
     protocol: str | None = None
     storage_options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def fs(self) -> Any:
+        """The fsspec filesystem (opened on first use)."""
+        return self.opener.get().fs
+
+    @property
+    def root(self) -> str:
+        """The store's path inside `fs`."""
+        return self.opener.get().root
 
     @property
     def where(self) -> str:
