@@ -80,8 +80,5 @@ def parse_metrics(values: Iterable[str]) -> dict[str, float]:
 
 
 def location_of(registry: Registry, mv: ModelVersion) -> str | None:
-    """The absolute URL of a version's files (opens the store: not for lists)."""
-    if mv.artifacts is None:
-        return None
-    location: str = registry.store().location(mv.artifacts)
-    return location
+    """The absolute URL of a version's files."""
+    return registry.artifact_location(mv)

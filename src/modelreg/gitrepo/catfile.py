@@ -8,6 +8,7 @@ itself. Writes, history and the index still use libgit2, imported only when they
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import threading
@@ -89,10 +90,8 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     """End the process and reap it (an unreaped child is a ResourceWarning)."""
     for stream in (proc.stdin, proc.stdout):
         if stream is not None:
-            try:
+            with contextlib.suppress(OSError):
                 stream.close()
-            except OSError:
-                pass
     try:
         proc.wait(timeout=5)
     except subprocess.TimeoutExpired:

@@ -9,12 +9,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelreg import change as changes
 from modelreg.errors import Conflict, InvalidParameter
 from modelreg.location import Location, locate
-from modelreg.model import RegistryConfig
+from modelreg.model import ModelVersion, RegistryConfig
 from modelreg.snapshot import OverlayFiles, Snapshot
 
 if TYPE_CHECKING:
@@ -135,8 +136,20 @@ class RegistryCore:
         from modelreg.store import open_store
 
         config = config or self.config
-        base = self.location.path / self.prefix if self.location.bare else self.location.path
-        return open_store(config.store, base_dir=base, storage_options=self._storage_options)
+        return open_store(config.store, base_dir=self._store_base(),
+                          storage_options=self._storage_options)
+
+    def artifact_location(self, mv: ModelVersion) -> str | None:
+        """The absolute URL of a version's files, without opening the store."""
+        if mv.artifacts is None:
+            return None
+        from modelreg.store import location_of
+
+        return location_of(self.config.store, mv.artifacts, base_dir=self._store_base())
+
+    def _store_base(self) -> Path:
+        """A relative store URL is relative to the registry folder."""
+        return self.location.path / self.prefix if self.location.bare else self.location.path
 
     # -- writing -------------------------------------------------------------------------
 

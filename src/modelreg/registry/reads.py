@@ -48,9 +48,10 @@ class ReadMixin(RegistryCore):
 
     def get_model_version_download_uri(self, name: str, version: int | str) -> str:
         """MlflowClient.get_model_version_download_uri: where the version's files are."""
-        mv = self.get_model_version(name, version)
-        assert mv.artifacts is not None
-        return self.store().location(mv.artifacts)
+        location = self.artifact_location(self.get_model_version(name, version))
+        if location is None:
+            raise NotFound(f"model {name!r} version {version} has no artifacts")
+        return location
 
     def resolve(self, uri: str) -> ModelVersion:
         """The version a `models:/` URI names (`/3`, `@champion`, `/Production`, `/latest`)."""

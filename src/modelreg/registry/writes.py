@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelreg import names, ops, uris
+from modelreg import names, uris
 from modelreg.errors import AlreadyExists, ArtifactError, InvalidParameter, NotFound
 from modelreg.model import Artifacts, Lineage, ModelVersion, RegisteredModel
 from modelreg.registry.core import RegistryCore
@@ -42,50 +42,50 @@ class WriteMixin(RegistryCore):
     ) -> RegisteredModel:
         """MlflowClient.create_registered_model."""
         result: RegisteredModel = self._write(
-            ops.create_registered_model(name, tags=tags, description=description)
+            _ops().create_registered_model(name, tags=tags, description=description)
         )
         return result
 
     def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:
         """MlflowClient.update_registered_model."""
         result: RegisteredModel = self._write(
-            ops.update_registered_model(name, description=description or "")
+            _ops().update_registered_model(name, description=description or "")
         )
         return result
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
         """MlflowClient.rename_registered_model: versions, tags and aliases move with it."""
-        result: RegisteredModel = self._write(ops.rename_registered_model(name, new_name))
+        result: RegisteredModel = self._write(_ops().rename_registered_model(name, new_name))
         return result
 
     def delete_registered_model(self, name: str) -> None:
         """MlflowClient.delete_registered_model: the model's folder is removed."""
-        self._write(ops.delete_registered_model(name))
+        self._write(_ops().delete_registered_model(name))
 
     def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
         """MlflowClient.set_registered_model_tag (values are stored as strings, as MLflow)."""
-        self._write(ops.set_registered_model_tag(name, key, str(value)))
+        self._write(_ops().set_registered_model_tag(name, key, str(value)))
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         """MlflowClient.delete_registered_model_tag."""
-        self._write(ops.delete_registered_model_tag(name, key))
+        self._write(_ops().delete_registered_model_tag(name, key))
 
     # -- aliases and stages -----------------------------------------------------------
 
     def set_registered_model_alias(self, name: str, alias: str, version: int | str) -> None:
         """MlflowClient.set_registered_model_alias: moving an alias is a one-line diff."""
-        self._write(ops.set_registered_model_alias(name, alias, names.check_version(version)))
+        self._write(_ops().set_registered_model_alias(name, alias, names.check_version(version)))
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         """MlflowClient.delete_registered_model_alias."""
-        self._write(ops.delete_registered_model_alias(name, alias))
+        self._write(_ops().delete_registered_model_alias(name, alias))
 
     def transition_model_version_stage(
         self, name: str, version: int | str, stage: str, archive_existing_versions: bool = False
     ) -> ModelVersion:
         """MlflowClient.transition_model_version_stage."""
         result: ModelVersion = self._write(
-            ops.transition_model_version_stage(
+            _ops().transition_model_version_stage(
                 name, names.check_version(version), stage,
                 archive_existing_versions=archive_existing_versions,
             )
@@ -99,7 +99,7 @@ class WriteMixin(RegistryCore):
     ) -> ModelVersion:
         """MlflowClient.update_model_version."""
         result: ModelVersion = self._write(
-            ops.update_model_version(name, names.check_version(version), description=description)
+            _ops().update_model_version(name, names.check_version(version), description=description)
         )
         return result
 
@@ -109,7 +109,7 @@ class WriteMixin(RegistryCore):
     ) -> None:
         """MlflowClient.set_model_version_tag (`stage` picks the latest version in a stage)."""
         number = self._version_or_stage(name, version, stage)
-        self._write(ops.set_model_version_tag(name, number, key, str(value)))
+        self._write(_ops().set_model_version_tag(name, number, key, str(value)))
 
     def delete_model_version_tag(
         self, name: str, version: int | str | None = None, key: str | None = None,
@@ -117,26 +117,26 @@ class WriteMixin(RegistryCore):
     ) -> None:
         """MlflowClient.delete_model_version_tag."""
         number = self._version_or_stage(name, version, stage)
-        self._write(ops.delete_model_version_tag(name, number, key))
+        self._write(_ops().delete_model_version_tag(name, number, key))
 
     def delete_model_version(self, name: str, version: int | str) -> None:
         """MlflowClient.delete_model_version: a tombstone; the number is never given again."""
-        self._write(ops.delete_model_version(name, names.check_version(version)))
+        self._write(_ops().delete_model_version(name, names.check_version(version)))
 
     def _version_or_stage(self, name: str, version: int | str | None, stage: str | None) -> int:
         if (version is None) == (stage is None):
             raise InvalidParameter("give exactly one of version and stage")
         if version is not None:
             return names.check_version(version)
-        return self.resolve(f"models:/{name}/{stage}").version
+        return uris.resolve(self.snapshot(), f"models:/{name}/{stage}").version
 
     def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
         """MlflowClient.copy_model_version: a new version of `dst_name` with the same
         artifacts (no bytes move) and `lineage.copied_from` naming the source."""
-        src = self.resolve(src_model_uri)
+        src = uris.resolve(self.snapshot(), src_model_uri)
         commit = self.head() or ""
         result: ModelVersion = self._write(
-            ops.copy_model_version(src, dst_name, src_registry_commit=commit)
+            _ops().copy_model_version(src, dst_name, src_registry_commit=commit)
         )
         return result
 
@@ -189,7 +189,7 @@ class WriteMixin(RegistryCore):
         create_model: bool,
     ) -> ModelVersion:
         info = _read_mlmodel(store, artifacts)
-        operation = ops.create_model_version(
+        operation = _ops().create_model_version(
             name, artifacts=artifacts, source=options.source, run_id=options.run_id,
             run_link=options.run_link, description=options.description, tags=options.tags,
             metrics=options.metrics, model_type=info.model_type if info else "custom",
@@ -199,6 +199,13 @@ class WriteMixin(RegistryCore):
         )
         result: ModelVersion = self._write(operation)
         return result
+
+
+def _ops() -> Any:
+    """The operations, imported when a write runs: a read-only command never loads them."""
+    from modelreg import ops
+
+    return ops
 
 
 def _with_source(options: RegisterOptions, source: str) -> RegisterOptions:

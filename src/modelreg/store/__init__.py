@@ -9,11 +9,15 @@ fsspec is imported here and nowhere else.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from modelreg.store.backend import Opened, address, open_url, protocol_of
-from modelreg.store.core import LazyOpen, Store
+from modelreg.model import ArtifactMode, Artifacts
+from modelreg.store.backend import address, protocol_of
 from modelreg.store.credentials import check_no_credentials
+
+if TYPE_CHECKING:
+    from modelreg.store.backend import Opened
+    from modelreg.store.core import Store
 
 
 def open_store(
@@ -27,6 +31,9 @@ def open_store(
     The filesystem is opened on first use: `location` (what a resolve prints) needs only
     the URL, and importing fsspec costs a resolve more than the resolve itself.
     """
+    from modelreg.store.backend import open_url
+    from modelreg.store.core import LazyOpen, Store
+
     check_no_credentials(url)
 
     def opener() -> Opened:
@@ -40,4 +47,20 @@ def open_store(
     )
 
 
-__all__ = ["Store", "open_store"]
+def location_of(url: str, artifacts: Artifacts, *, base_dir: Path) -> str:
+    """Where a version's files are (`Store.location`), from the store's URL alone: what a
+    resolve prints, without opening the store or importing its machinery."""
+    if artifacts.mode is ArtifactMode.STORED:
+        return f"{address(url, base_dir=Path(base_dir))}/{artifacts.uri}"
+    return artifacts.uri
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Store":
+        from modelreg.store.core import Store
+
+        return Store
+    raise AttributeError(f"module 'modelreg.store' has no attribute {name!r}")
+
+
+__all__ = ["Store", "location_of", "open_store"]
