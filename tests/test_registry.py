@@ -149,3 +149,16 @@ def test_registry_in_repo_root_and_bare_clone(tmp_path: Path, repo: Path, bare_r
     assert bare.resolve("models:/m/1").version == 1
     bare.set_registered_model_alias("m", "champion", 1)
     assert Registry(f"modelreg://{bare_remote}").resolve("models:/m@champion").version == 1
+
+
+def test_search_registered_models_fills_latest_versions(tmp_path: Path, reg: Registry) -> None:
+    for n in range(3):
+        reg.register("fraud", make_model(tmp_path / f"m{n}", f"w{n}"))
+    reg.transition_model_version_stage("fraud", 2, "Production")
+    reg.create_registered_model("empty")
+    page = reg.search_registered_models(max_results=1)
+    assert [m.name for m in page] == ["empty"]
+    assert page[0].latest_versions == () and page.token is not None
+    second = reg.search_registered_models(max_results=1, page_token=page.token)
+    latest = {(mv.current_stage, mv.version) for mv in second[0].latest_versions}
+    assert latest == {(Stage.NONE, 3), (Stage.PRODUCTION, 2)} and second.token is None

@@ -87,13 +87,19 @@ class ReadMixin(RegistryCore):
         order_by: list[str] | None = None,
         page_token: str | None = None,
     ) -> Page[RegisteredModel]:
-        """MlflowClient.search_registered_models."""
+        """MlflowClient.search_registered_models; as in MLflow, each model comes with its
+        latest version per stage (read for the models of this page only)."""
+        from dataclasses import replace
+
         from modelreg import search
 
-        return search.search_models(
+        page = search.search_models(
             self.all_models(), filter_string, order_by=order_by, max_results=max_results,
             page_token=page_token,
         )
+        snap = self.snapshot()
+        filled = [replace(m, latest_versions=tuple(_latest_per_stage(snap, m.name))) for m in page]
+        return search.Page(filled, page.token)
 
     def all_models(self) -> list[RegisteredModel]:
         if self._tx is None:  # a commit: the index answers (DESIGN §6)
