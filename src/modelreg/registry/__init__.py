@@ -25,7 +25,10 @@ class Registry(ReadMixin, WriteMixin):
         """Make `path` (a folder of a Git work tree) a registry, as one commit."""
         from modelreg.registry.init import init_registry
 
-        folder = init_registry(Path(path), store=store, branch=branch)
+        folder = init_registry(
+            Path(path), store=store, branch=branch,
+            storage_options=kwargs.get("storage_options"),
+        )
         return cls(folder, **kwargs)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from modelreg import layout, manifest
 from modelreg.change import Change, OpContext
@@ -14,7 +15,10 @@ from modelreg.snapshot import Snapshot
 GITIGNORE = ".gitignore"
 
 
-def init_registry(path: Path, *, store: str = "artifacts", branch: str = "") -> Path:
+def init_registry(
+    path: Path, *, store: str = "artifacts", branch: str = "",
+    storage_options: dict[str, Any] | None = None,
+) -> Path:
     """Create `registry.yaml` (and a `.gitignore` for a local store kept inside the folder).
 
     The store's URL is checked and the registry's id recorded in it before the commit, so a
@@ -33,7 +37,7 @@ def init_registry(path: Path, *, store: str = "artifacts", branch: str = "") -> 
     prefix = folder.relative_to(repo.workdir.resolve()).as_posix()
     prefix = "" if prefix == "." else prefix
     config = RegistryConfig(id=str(uuid.uuid4()), store=store, branch=branch)
-    opened = open_store(store, base_dir=folder)
+    opened = open_store(store, base_dir=folder, storage_options=storage_options)
     opened.claim(config.id)
     ignore = _ignored_store_dir(store)
 
