@@ -401,10 +401,15 @@ def test_help_and_import_stay_light() -> None:
     assert proc.returncode == 0 and "resolve" in proc.stdout and "Example:" in proc.stdout
 
 
-def test_resolve_process_skips_schemas_and_progress(reg: Registry) -> None:
+RESOLVE_SKIPS = ("pygit2", "fsspec", "jsonschema", "tqdm", "filelock")
+
+
+def test_resolve_process_skips_git_store_schemas_and_progress(reg: Registry) -> None:
+    """A resolve reads through `git cat-file` and never opens the store (STYLE §12)."""
     code = ("import sys\nfrom modelreg.cli import main\ntry:\n"
             "    main(['resolve', 'models:/fraud/1', '--json'])\nexcept SystemExit:\n    pass\n"
-            "print([m for m in ('jsonschema', 'tqdm') if m in sys.modules], file=sys.stderr)")
+            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {RESOLVE_SKIPS!r}),"
+            " file=sys.stderr)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=reg.location.path)
     assert json.loads(proc.stdout)["version"] == 1
@@ -527,3 +532,19 @@ def test_model_and_problem_views() -> None:
         "0 B", "1023 B", "1.0 KiB", "64.0 MiB"
     ]
     assert views.page_footer(None) == ""
+
+
+def test_every_command_is_in_the_lazy_table() -> None:
+    """The root loads commands by name; a command missing from the table would be invisible."""
+    import importlib
+    import pkgutil
+
+    import modelreg.cli as cli_pkg
+    from modelreg.cli import COMMAND_MODULES
+
+    defined = {}
+    for info in pkgutil.iter_modules(cli_pkg.__path__):
+        module = importlib.import_module(f"modelreg.cli.{info.name}")
+        for command in getattr(module, "COMMANDS", ()):
+            defined[command.name] = info.name
+    assert defined == COMMAND_MODULES

@@ -14,23 +14,32 @@ from typing import Any
 import click
 
 from modelreg import __version__
-from modelreg.cli import (
-    aliases,
-    apply,
-    errors,
-    history,
-    init,
-    models,
-    reads,
-    register,
-    validate,
-    versions,
-)
+from modelreg.cli import errors
 from modelreg.cli.options import Settings
+
+# Which module defines each command: a process imports only the one it runs (click's
+# documented lazy-loading pattern), so `modelreg resolve` does not load `apply` or `validate`.
+COMMAND_MODULES = {
+    "init": "init", "register": "register", "copy": "register", "models": "models",
+    "versions": "versions", "alias": "aliases", "stage": "aliases", "resolve": "reads",
+    "download": "reads", "search": "reads", "log": "history", "validate": "validate",
+    "apply": "apply",
+}
 
 
 class _Root(click.Group):
-    """The root group; its `invoke` runs every command inside the error handler."""
+    """The root group: commands loaded on demand, every one run inside the error handler."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMAND_MODULES:
+            return None
+        import importlib
+
+        module = importlib.import_module(f"modelreg.cli.{COMMAND_MODULES[cmd_name]}")
+        return next(c for c in module.COMMANDS if c.name == cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         with errors.handler(debug=bool(ctx.params.get("debug"))):
@@ -56,11 +65,6 @@ def cli(ctx: click.Context, registry: str | None, debug: bool) -> None:
     Every change is one Git commit; every download is verified against its sha256.
     """
     ctx.obj = Settings(registry=registry, debug=debug)
-
-
-for _module in (init, register, models, versions, aliases, reads, history, validate, apply):
-    for _command in _module.COMMANDS:
-        cli.add_command(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
