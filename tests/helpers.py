@@ -8,7 +8,9 @@ from pathlib import Path
 from modelreg import Registry
 
 
-def make_model(folder: Path, content: str = "weights\n", files: dict[str, str] | None = None) -> Path:
+def make_model(
+    folder: Path, content: str = "weights\n", files: dict[str, str] | None = None
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for rel, text in (files or {"model.bin": content}).items():
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -21,7 +23,8 @@ def init_registry(repo: Path, sub: str = "registry", **kwargs: object) -> Regist
 
 
 def git_out(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+    done = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
+    return done.stdout
 
 
 def repo_state(repo: Path, store: Path | None = None) -> dict[str, object]:
@@ -35,5 +38,6 @@ def repo_state(repo: Path, store: Path | None = None) -> dict[str, object]:
         "objects": objects,
     }
     if store is not None:
-        state["store"] = sorted(str(p.relative_to(store)) for p in store.rglob("*")) if store.exists() else []
+        files = store.rglob("*") if store.exists() else ()
+        state["store"] = sorted(str(p.relative_to(store)) for p in files)
     return state

@@ -47,7 +47,9 @@ ROWS = [
 
 
 @pytest.mark.parametrize(("args", "fragment"), [r[1:] for r in ROWS], ids=[r[0] for r in ROWS])
-def test_bad_input_changes_nothing(tmp_path: Path, repo: Path, args: list[str], fragment: str) -> None:
+def test_bad_input_changes_nothing(
+    tmp_path: Path, repo: Path, args: list[str], fragment: str
+) -> None:
     reg = init_registry(repo)
     reg.register("fraud", make_model(tmp_path / "v1", "one"))
     reg.create_registered_model("other")

@@ -42,7 +42,8 @@ def test_example_registry_reads_as_documented(example: Registry, tmp_path: Path)
     assert names == ["churn-model", "fraud-detector"]
     fraud = example.get_registered_model("fraud-detector")
     assert fraud.aliases == {"champion": 2, "challenger": 3}
-    assert {(v.version, v.current_stage) for v in example.get_latest_versions("fraud-detector")} == {
+    latest = example.get_latest_versions("fraud-detector")
+    assert {(v.version, v.current_stage) for v in latest} == {
         (1, Stage.ARCHIVED), (2, Stage.PRODUCTION), (3, Stage.STAGING)}
     churn = example.resolve("models:/churn-model@champion")
     assert churn.model_type == "mlflow" and "sklearn" in churn.flavors

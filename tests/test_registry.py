@@ -25,7 +25,9 @@ def test_init_is_one_commit_and_clean(repo: Path, reg: Registry) -> None:
         Registry.init(repo / "registry")
 
 
-def test_register_versions_are_numbered_and_never_reused(tmp_path: Path, repo: Path, reg: Registry) -> None:
+def test_register_versions_are_numbered_and_never_reused(
+    tmp_path: Path, repo: Path, reg: Registry
+) -> None:
     v1 = reg.register("fraud", make_model(tmp_path / "m1", "one"))
     v2 = reg.register("fraud", make_model(tmp_path / "m2", "two"))
     assert (v1.version, v2.version) == (1, 2)
@@ -109,7 +111,7 @@ def test_download_verifies(tmp_path: Path, reg: Registry) -> None:
     stored = reg.location.path / "artifacts" / mv.artifacts.uri / "model.bin"
     stored.chmod(0o644)
     stored.write_text("tampered")
-    with pytest.raises(IntegrityError, match="model.bin"):
+    with pytest.raises(IntegrityError, match=r"model\.bin"):
         reg.download("models:/m/1", tmp_path / "out2")
     assert not (tmp_path / "out2").exists()
 
@@ -134,14 +136,18 @@ def test_transaction_is_one_commit(tmp_path: Path, repo: Path, reg: Registry) ->
     with reg.transaction("Promote v2"):
         mv = reg.register("m", make_model(tmp_path / "b", "b"))
         reg.set_registered_model_alias("m", "champion", mv.version)
-        reg.transition_model_version_stage("m", mv.version, "Production", archive_existing_versions=True)
+        reg.transition_model_version_stage(
+            "m", mv.version, "Production", archive_existing_versions=True
+        )
     assert int(git_out(repo, "rev-list", "--count", "HEAD")) == int(before) + 1
     assert reg.resolve("models:/m@champion").version == 2
     assert reg.get_model_version("m", 1).current_stage is Stage.ARCHIVED
     assert git_out(repo, "log", "-1", "--format=%s") == "Promote v2\n"
 
 
-def test_registry_in_repo_root_and_bare_clone(tmp_path: Path, repo: Path, bare_remote: Path) -> None:
+def test_registry_in_repo_root_and_bare_clone(
+    tmp_path: Path, repo: Path, bare_remote: Path
+) -> None:
     reg = Registry.init(repo, store=str(tmp_path / "store"))
     reg.register("m", make_model(tmp_path / "a"))
     git_out(repo, "push", "-q", str(bare_remote), "main")

@@ -46,12 +46,15 @@ def parse_uri(uri: str) -> Location:
     if _is_bare_repo(path):
         return Location(path=path, prefix=prefix, ref=ref, bare=True)
     if prefix or ref:
-        raise InvalidParameter(f"registry URI {uri!r}: ?path= and ?ref= apply to bare repositories")
+        raise InvalidParameter(
+            f"registry URI {uri!r}: ?path= and ?ref= apply to bare repositories"
+        )
     return Location(path=path)
 
 
 def _is_bare_repo(path: Path) -> bool:
-    return (path / "HEAD").is_file() and (path / "objects").is_dir() and not (path / ".git").exists()
+    is_git_dir = (path / "HEAD").is_file() and (path / "objects").is_dir()
+    return is_git_dir and not (path / ".git").exists()
 
 
 def locate(explicit: str | os.PathLike[str] | None = None, *, cwd: Path | None = None) -> Location:

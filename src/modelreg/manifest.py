@@ -172,10 +172,10 @@ class _Reader:
             raise self.fail(key, f"expected {_kind_name(kind)}, got {value!r:.60}")
         return value
 
-    def str(self, key: str) -> str:
+    def text(self, key: str) -> str:
         return str(self.get(key, str, ""))
 
-    def int(self, key: str, default: int = 0) -> int:
+    def number(self, key: str, default: int = 0) -> int:
         return int(self.get(key, int, default))
 
     def map(self, key: str) -> dict[str, Any]:
@@ -198,10 +198,10 @@ def parse_registry(text: bytes, path: str = "registry.yaml") -> RegistryConfig:
     if "modelreg" not in r.data:
         raise ManifestError("not a modelreg registry file (no `modelreg:` key)", path=path)
     return RegistryConfig(
-        format=r.int("modelreg"),
-        id=r.str("id"),
-        store=r.str("store") or "artifacts",
-        branch=r.str("branch"),
+        format=r.number("modelreg"),
+        id=r.text("id"),
+        store=r.text("store") or "artifacts",
+        branch=r.text("branch"),
         policy=r.map("policy"),
     )
 
@@ -209,12 +209,12 @@ def parse_registry(text: bytes, path: str = "registry.yaml") -> RegistryConfig:
 def parse_model(text: bytes, path: str) -> RegisteredModel:
     r = _load(text, path)
     return RegisteredModel(
-        name=r.str("name"),
-        description=r.str("description"),
+        name=r.text("name"),
+        description=r.text("description"),
         tags=r.map("tags"),
-        last_version=r.int("last_version"),
-        created_at=r.str("created_at"),
-        created_by=r.str("created_by"),
+        last_version=r.number("last_version"),
+        created_at=r.text("created_at"),
+        created_by=r.text("created_by"),
     )
 
 
@@ -244,21 +244,21 @@ def _parse_artifacts(r: _Reader) -> Artifacts | None:
         return None
     a = _Reader(raw, r.path, {})
     try:
-        mode = ArtifactMode(a.str("mode") or "stored")
+        mode = ArtifactMode(a.text("mode") or "stored")
     except ValueError:
         raise r.fail("artifacts", f"unknown mode {raw.get('mode')!r}") from None
     files = []
     for item in a.get("files", list, []):
         f = _Reader(item, r.path, {})
-        files.append(FileEntry(path=f.str("path"), size=f.int("size"), sha256=f.str("sha256")))
+        files.append(FileEntry(path=f.text("path"), size=f.number("size"), sha256=f.text("sha256")))
     return Artifacts(
         mode=mode,
-        uri=a.str("uri"),
-        digest=a.str("digest"),
-        size=a.int("size"),
-        file_count=a.int("file_count"),
+        uri=a.text("uri"),
+        digest=a.text("digest"),
+        size=a.number("size"),
+        file_count=a.number("file_count"),
         files=tuple(files),
-        files_uri=a.str("files_uri"),
+        files_uri=a.text("files_uri"),
     )
 
 
@@ -266,7 +266,7 @@ def _parse_lineage(r: _Reader) -> Lineage:
     raw = _Reader(r.map("lineage"), r.path, {})
     copied = raw.get("copied_from", dict)
     return Lineage(
-        code_commit=raw.str("code_commit"),
+        code_commit=raw.text("code_commit"),
         data=tuple(str(d) for d in raw.get("data", list, [])),
         copied_from=CopiedFrom(
             uri=str(copied.get("uri", "")), registry_commit=str(copied.get("registry_commit", ""))
@@ -280,22 +280,22 @@ def parse_version(text: bytes, path: str) -> ModelVersion:
     r = _load(text, path)
     deleted = r.get("deleted", dict)
     return ModelVersion(
-        name=r.str("name"),
-        version=r.int("version"),
-        description=r.str("description"),
-        source=r.str("source"),
-        run_id=r.str("run_id"),
-        run_link=r.str("run_link"),
+        name=r.text("name"),
+        version=r.number("version"),
+        description=r.text("description"),
+        source=r.text("source"),
+        run_id=r.text("run_id"),
+        run_link=r.text("run_link"),
         artifacts=_parse_artifacts(r),
-        model_type=r.str("model_type"),
+        model_type=r.text("model_type"),
         flavors=tuple(str(f) for f in r.get("flavors", list, [])),
         signature=r.get("signature", dict),
         tags=r.map("tags"),
         metrics=r.map("metrics"),
         lineage=_parse_lineage(r),
-        created_at=r.str("created_at"),
-        created_by=r.str("created_by"),
-        updated_at=r.str("updated_at"),
+        created_at=r.text("created_at"),
+        created_by=r.text("created_by"),
+        updated_at=r.text("updated_at"),
         deleted=Deletion(at=str(deleted.get("at", "")), by=str(deleted.get("by", "")))
         if deleted
         else None,

@@ -11,7 +11,7 @@ multi-line text, which is a literal block (unambiguous, and readable in a diff).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import yaml
@@ -75,7 +75,9 @@ class _Builder:
             return self.mapping(node, at)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*at, i)) for i, item in enumerate(node.value)]
-        if node.tag == "tag:yaml.org,2002:merge" or node.value == "<<" and node.style is None:
+        if node.tag == "tag:yaml.org,2002:merge" or (
+            isinstance(node, yaml.ScalarNode) and node.value == "<<" and node.style is None
+        ):
             raise self.fail(node, "YAML merge keys are not allowed in manifests")
         return self.loader.construct_object(node, deep=True)
 
@@ -99,7 +101,7 @@ class _Dumper(yaml.CSafeDumper):
     pass
 
 
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+def _represent_str(dumper: _Dumper, value: str) -> yaml.ScalarNode:
     style = "|" if "\n" in value.rstrip("\n") else '"'
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
@@ -111,17 +113,15 @@ def _represent_key(value: str) -> yaml.ScalarNode:
     return yaml.ScalarNode("tag:yaml.org,2002:str", value, style=None if plain else '"')
 
 
-_YAML11_WORDS = frozenset(
-    "y n yes no on off true false null ~".split()
-)
+_YAML11_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"})
 
 
-def _represent_dict(dumper: yaml.SafeDumper, value: Mapping[str, Any]) -> yaml.MappingNode:
+def _represent_dict(dumper: _Dumper, value: Mapping[str, Any]) -> yaml.MappingNode:
     items = [(_represent_key(str(k)), dumper.represent_data(v)) for k, v in value.items()]
     return yaml.MappingNode("tag:yaml.org,2002:map", items, flow_style=False)
 
 
-def _represent_list(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.SequenceNode:
+def _represent_list(dumper: _Dumper, value: Sequence[Any]) -> yaml.SequenceNode:
     node = dumper.represent_sequence("tag:yaml.org,2002:seq", value)
     # Short lists of numbers (stage membership) read best inline: `Production: [7]`.
     node.flow_style = all(isinstance(v, int) and not isinstance(v, bool) for v in value)

@@ -39,7 +39,8 @@ class _Root(click.Group):
         import importlib
 
         module = importlib.import_module(f"modelreg.cli.{COMMAND_MODULES[cmd_name]}")
-        return next(c for c in module.COMMANDS if c.name == cmd_name)
+        command: click.Command = next(c for c in module.COMMANDS if c.name == cmd_name)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         with errors.handler(debug=bool(ctx.params.get("debug"))):
