@@ -126,6 +126,20 @@ class GitRepo:
             reach = f" (the history here starts at {first.isoformat().replace('+00:00', 'Z')})"
         raise NotFound(f"no commit at or before {when}{reach}")
 
+    def merge_base(self, one: str, two: str) -> str | None:
+        """The best common ancestor of two commits, or None when they share no history."""
+        found = self.raw.merge_base(one, two)
+        return None if found is None else str(found)
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        """True when `ancestor` is `descendant` or lies in its history."""
+        return ancestor == descendant or bool(self.raw.descendant_of(descendant, ancestor))
+
+    def has_commit(self, commit: str) -> bool:
+        """Whether the object database holds this commit (a shallow clone may not)."""
+        obj = self.cat.get(f"{commit}^{{commit}}") if commit else None
+        return obj is not None
+
     def first_parent_log(self, commit: str | None) -> Iterator[CommitInfo]:
         """Commits from `commit` back along first parents, newest first."""
         current = self.raw[commit] if commit else None

@@ -61,10 +61,17 @@ class RegistryCore:
         *,
         actor: str | None = None,
         storage_options: dict[str, Any] | None = None,
+        push: bool = False,
+        propose: bool = False,
+        remote: str = "origin",
     ) -> None:
+        if push and propose:
+            raise InvalidParameter("a write either pushes or proposes, not both")
         self.location: Location = locate(location)
         self._actor = actor
         self._storage_options = storage_options
+        self.mode = "push" if push else "propose" if propose else "direct"
+        self.remote = remote
         self._at: str | None = None
         self._tx: _Transaction | None = None
         self.last_write: Any = None  # the writer's WriteResult of the last commit (commit, retries)
@@ -158,13 +165,23 @@ class RegistryCore:
             raise InvalidParameter(f"this view of the registry is read-only (at {self._at[:12]})")
         if self._tx is not None:
             return self._queue(self._tx, operation)
-        from modelreg import writer
-
         ctx = changes.OpContext.create(self.actor)
-        self.last_write = writer.apply(
-            self.repo, self.prefix, operation, ctx, ref=self.ref, check=_check
-        )
+        self.last_write = self._land(operation, ctx)
         return self.last_write.change.result
+
+    def _land(self, operation: changes.Operation, ctx: changes.OpContext) -> Any:
+        """One commit, landed as this registry lands writes: on the local branch (direct),
+        pushed to the remote registry branch (push), or proposed as a pull request."""
+        if self.mode == "direct":
+            from modelreg import writer
+
+            return writer.apply(self.repo, self.prefix, operation, ctx, ref=self.ref,
+                                check=_check)
+        from modelreg import landing
+
+        land = landing.push if self.mode == "push" else landing.propose
+        return land(self.repo, self.prefix, operation, ctx, remote=self.remote,
+                    branch=self.config.branch, check=_check)
 
     def _queue(self, tx: _Transaction, operation: changes.Operation) -> Any:
         view = Snapshot(OverlayFiles(tx.base.files, tx.writes))
@@ -196,7 +213,6 @@ class RegistryCore:
             self._commit_transaction(tx, message)
 
     def _commit_transaction(self, tx: _Transaction, message: str) -> None:
-        from modelreg import writer
 
         combined = changes.transaction(tx.operations, message)
 
@@ -207,9 +223,7 @@ class RegistryCore:
                 raise Conflict("the registry changed during the transaction; run it again")
             return change
 
-        self.last_write = writer.apply(
-            self.repo, self.prefix, guarded, tx.ctx, ref=self.ref, check=_check
-        )
+        self.last_write = self._land(guarded, tx.ctx)
 
 
 def _check(snapshot: Snapshot, change: changes.Change) -> None:
