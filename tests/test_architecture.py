@@ -28,7 +28,9 @@ PACKAGE = ROOT / "src" / "modelreg"
 DOMAIN = (
     "model.py", "names.py", "layout.py", "manifest.py", "yamlio.py", "snapshot.py", "change.py",
     "uris.py", "digest.py", "ops", "search", "diff", "render.py", "history.py", "views.py",
-    "validate.py", "problems.py", "schema.py", "applyfile", "mlmodel.py",
+    "validate.py", "problems.py", "schema.py", "applyfile", "mlmodel.py", "github_files.py",
+    "policy", "reporters.py", "check/__init__.py", "check/codes.py", "check/view.py",
+    "check/scope.py", "check/rules.py", "check/artifacts.py", "check/judging.py",
 )
 WORLD = (
     "pygit2", "git", "fsspec", "click", "s3fs",

@@ -109,7 +109,8 @@ def written() -> Iterator[tuple[str, str, bytes]]:
     yield "aliases-empty", "aliases", manifest.dump_aliases(AliasTable())
     yield "registry", "registry", manifest.dump_registry(RegistryConfig(
         id="0b6f5a1e-7f37-4d0b-9a55-2a3c2f1f8e11", store="s3://ml-artifacts/registry",
-        branch="main", policy={"protected_aliases": {"champion": {"require_tags": ["approved"]}}}))
+        branch="main",
+        policy={"aliases": {"champion": {"require_tags": {"validation_status": "approved"}}}}))
     yield "registry-default", "registry", manifest.dump_registry(
         RegistryConfig(id="0b6f5a1e-7f37-4d0b-9a55-2a3c2f1f8e11"))
 

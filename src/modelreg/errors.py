@@ -12,6 +12,7 @@ RESOURCE_DOES_NOT_EXIST = "RESOURCE_DOES_NOT_EXIST"
 RESOURCE_ALREADY_EXISTS = "RESOURCE_ALREADY_EXISTS"
 INVALID_PARAMETER_VALUE = "INVALID_PARAMETER_VALUE"
 CONFLICT = "CONFLICT"
+PERMISSION_DENIED = "PERMISSION_DENIED"
 INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
@@ -91,6 +92,6 @@ class GitError(ModelregError):
 
 
 class PolicyViolation(ModelregError):
-    """The registry's policy refuses this change for this actor."""
+    """The registry's policy refuses this change for this actor (MLflow's PERMISSION_DENIED)."""
 
-    code = INVALID_PARAMETER_VALUE
+    code = PERMISSION_DENIED

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "notice"]
 
 # What `validate` reports. `check` adds its own codes (VERSION_TAKEN, IMMUTABLE_FIELD, ...).
 SCHEMA = "SCHEMA"  # the document does not follow the format's JSON Schema

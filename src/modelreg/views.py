@@ -188,7 +188,7 @@ def problem_json(problem: Problem) -> ProblemJson:
 def validation_json(problems: list[Problem]) -> ValidationJson:
     errors = sum(1 for p in problems if p.severity == "error")
     return ValidationJson(
-        valid=errors == 0, errors=errors, warnings=len(problems) - errors,
+        valid=errors == 0, errors=errors, warnings=sum(p.severity == "warning" for p in problems),
         problems=[problem_json(p) for p in problems],
     )
 
@@ -301,7 +301,7 @@ def page_footer(token: str | None) -> str:
 def problems_text(problems: list[Problem]) -> str:
     """`models/fraud/model.yaml:3: $.name: ...` per problem, then how many there are."""
     errors = sum(1 for p in problems if p.severity == "error")
-    warnings = len(problems) - errors
+    warnings = sum(p.severity == "warning" for p in problems)
     lines = [str(p) + (" (warning)" if p.severity == "warning" else "") for p in problems]
     counts = f"{errors} error{'' if errors == 1 else 's'}"
     if warnings:

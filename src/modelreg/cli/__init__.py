@@ -24,6 +24,9 @@ COMMAND_MODULES = {
     "versions": "versions", "alias": "aliases", "stage": "aliases", "resolve": "reads",
     "download": "reads", "search": "reads", "log": "history", "validate": "validate",
     "apply": "apply",
+    "proposal": "proposals", "rebase": "proposals", "revert": "proposals",
+    "codeowners": "github",
+    "diff": "review", "check": "review",
 }
 
 

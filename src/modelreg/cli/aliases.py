@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from modelreg import views
+from modelreg.cli.landing import landing_options
 from modelreg.cli.options import emit, json_option, open_registry
 
 
@@ -14,6 +15,7 @@ def alias() -> None:
 
 
 @alias.command("set", epilog="Example: modelreg alias set fraud champion 2")
+@landing_options
 @click.argument("name")
 @click.argument("alias_name", metavar="ALIAS")
 @click.argument("version")
@@ -24,6 +26,7 @@ def set_(name: str, alias_name: str, version: str) -> None:
 
 
 @alias.command("delete", epilog="Example: modelreg alias delete fraud challenger")
+@landing_options
 @click.argument("name")
 @click.argument("alias_name", metavar="ALIAS")
 def delete(name: str, alias_name: str) -> None:
@@ -33,6 +36,7 @@ def delete(name: str, alias_name: str) -> None:
 
 
 @click.command(epilog="Example: modelreg stage fraud 2 Production --archive-existing")
+@landing_options
 @click.argument("name")
 @click.argument("version")
 @click.argument("stage_name", metavar="STAGE")

@@ -8,6 +8,7 @@ import click
 
 from modelreg import views
 from modelreg.cli import progress
+from modelreg.cli.landing import landing_options
 from modelreg.cli.options import emit, json_option, open_registry
 
 EXAMPLE = """Example (release.yaml):
@@ -23,6 +24,7 @@ EXAMPLE = """Example (release.yaml):
 
 
 @click.command(epilog=EXAMPLE)
+@landing_options
 @click.argument("ops_file", metavar="OPS.yaml", type=click.Path(exists=True, dir_okay=False))
 @click.option("--message", "-m", default="", help="The commit's summary line.")
 @json_option

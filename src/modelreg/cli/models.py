@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from modelreg import views
+from modelreg.cli.landing import landing_options
 from modelreg.cli.options import at_option, emit, json_option, open_registry, parse_pairs
 
 
@@ -14,6 +15,7 @@ def models() -> None:
 
 
 @models.command("create", epilog="Example: modelreg models create fraud --tag team=risk")
+@landing_options
 @click.argument("name")
 @click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="A model tag (repeat).")
 @click.option("--description", default=None, help="The model's description.")
@@ -59,6 +61,7 @@ def show(name: str, at: str | None, as_json: bool) -> None:
 
 
 @models.command("rename", epilog="Example: modelreg models rename fraud-eu fraud-europe")
+@landing_options
 @click.argument("old")
 @click.argument("new")
 @json_option
@@ -69,6 +72,7 @@ def rename(old: str, new: str, as_json: bool) -> None:
 
 
 @models.command("update", epilog="Example: modelreg models update fraud --description \"...\"")
+@landing_options
 @click.argument("name")
 @click.option("--description", required=True, help="The new description ('' clears it).")
 @json_option
@@ -79,6 +83,7 @@ def update(name: str, description: str, as_json: bool) -> None:
 
 
 @models.command("delete", epilog="Example: modelreg models delete fraud-old")
+@landing_options
 @click.argument("name")
 def delete(name: str) -> None:
     """Delete the registered model NAME and all its versions (history keeps them)."""
@@ -87,6 +92,7 @@ def delete(name: str) -> None:
 
 
 @models.command("tag", epilog="Example: modelreg models tag fraud owner risk-team")
+@landing_options
 @click.argument("name")
 @click.argument("key")
 @click.argument("value")
@@ -97,6 +103,7 @@ def tag(name: str, key: str, value: str) -> None:
 
 
 @models.command("untag", epilog="Example: modelreg models untag fraud owner")
+@landing_options
 @click.argument("name")
 @click.argument("key")
 def untag(name: str, key: str) -> None:

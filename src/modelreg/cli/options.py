@@ -28,12 +28,27 @@ class Settings:
     debug: bool = False
 
 
-def open_registry(at: str | None = None) -> Registry:
-    """The registry `--registry` / $MODELREG_REGISTRY / the current folder names, as of `at`."""
+def open_registry(
+    at: str | None = None, *, push: bool | None = None, propose: bool | None = None,
+    remote: str | None = None,
+) -> Registry:
+    """The registry `--registry` / $MODELREG_REGISTRY / the current folder names, as of `at`.
+
+    Writes land as `push` / `propose` / `remote` say; None takes what the command's
+    `--push` / `--propose` / `--remote` said (`cli.landing`), else a direct write.
+    """
+    from modelreg.cli import landing
     from modelreg.registry import Registry
 
     settings = click.get_current_context().find_object(Settings) or Settings()
-    registry = Registry(settings.registry)
+    said = landing.current()
+    registry = Registry(
+        settings.registry,
+        push=said.push if push is None else push,
+        propose=said.propose if propose is None else propose,
+        remote=remote or said.remote,
+    )
+    landing.remember(registry)
     return registry.at(at) if at else registry
 
 

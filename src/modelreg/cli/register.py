@@ -6,6 +6,7 @@ import click
 
 from modelreg import views
 from modelreg.cli import progress
+from modelreg.cli.landing import landing_options
 from modelreg.cli.options import (
     emit,
     json_option,
@@ -19,6 +20,7 @@ from modelreg.cli.options import (
 @click.command(
     epilog="Example: modelreg register fraud ./model --metric auc=0.91 --tag team=risk",
 )
+@landing_options
 @click.argument("name")
 @click.argument("path")
 @click.option("--reference", is_flag=True,
@@ -56,6 +58,7 @@ def register(
 
 
 @click.command(epilog="Example: modelreg copy models:/fraud@champion fraud-eu")
+@landing_options
 @click.argument("src_uri", metavar="SRC_URI")
 @click.argument("dst_name", metavar="DST_NAME")
 @json_option

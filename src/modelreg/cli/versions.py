@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from modelreg import names, views
+from modelreg.cli.landing import landing_options
 from modelreg.cli.options import at_option, emit, json_option, location_of, open_registry
 
 
@@ -41,6 +42,7 @@ def show(name: str, version: str, at: str | None, as_json: bool) -> None:
 
 
 @versions.command("update", epilog="Example: modelreg versions update fraud 2 --description TEXT")
+@landing_options
 @click.argument("name")
 @click.argument("version")
 @click.option("--description", required=True, help="The new description ('' clears it).")
@@ -53,6 +55,7 @@ def update(name: str, version: str, description: str, as_json: bool) -> None:
 
 
 @versions.command("delete", epilog="Example: modelreg versions delete fraud 1")
+@landing_options
 @click.argument("name")
 @click.argument("version")
 def delete(name: str, version: str) -> None:
@@ -62,6 +65,7 @@ def delete(name: str, version: str) -> None:
 
 
 @versions.command("tag", epilog="Example: modelreg versions tag fraud 2 validation_status approved")
+@landing_options
 @click.argument("name")
 @click.argument("version")
 @click.argument("key")
@@ -73,6 +77,7 @@ def tag(name: str, version: str, key: str, value: str) -> None:
 
 
 @versions.command("untag", epilog="Example: modelreg versions untag fraud 2 validation_status")
+@landing_options
 @click.argument("name")
 @click.argument("version")
 @click.argument("key")

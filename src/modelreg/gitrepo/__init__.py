@@ -13,6 +13,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from modelreg.gitrepo.checkout import Checkout
     from modelreg.gitrepo.commits import BranchMoved, commit_files, compare_and_swap
+    from modelreg.gitrepo.remote import (
+        PushStatus,
+        default_branch,
+        fast_forward_checkout,
+        fetch_branch,
+        private_ref,
+        push_commit,
+        push_with_lease,
+        remote_url,
+        reset_checkout_keep,
+    )
     from modelreg.gitrepo.repo import Changed, CommitInfo, GitRepo, git_env
     from modelreg.gitrepo.trees import GitStats, TreeFiles
     from modelreg.gitrepo.worktree import WorktreeFiles
@@ -26,6 +37,15 @@ _WHERE = {
     "CommitInfo": "repo",
     "GitRepo": "repo",
     "git_env": "repo",
+    "PushStatus": "remote",
+    "default_branch": "remote",
+    "fast_forward_checkout": "remote",
+    "fetch_branch": "remote",
+    "private_ref": "remote",
+    "push_commit": "remote",
+    "push_with_lease": "remote",
+    "remote_url": "remote",
+    "reset_checkout_keep": "remote",
     "GitStats": "trees",
     "TreeFiles": "trees",
     "WorktreeFiles": "worktree",
@@ -45,9 +65,18 @@ __all__ = [
     "CommitInfo",
     "GitRepo",
     "GitStats",
+    "PushStatus",
     "TreeFiles",
     "WorktreeFiles",
     "commit_files",
     "compare_and_swap",
+    "default_branch",
+    "fast_forward_checkout",
+    "fetch_branch",
     "git_env",
+    "private_ref",
+    "push_commit",
+    "push_with_lease",
+    "remote_url",
+    "reset_checkout_keep",
 ]

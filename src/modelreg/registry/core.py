@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelreg import change as changes
-from modelreg.errors import Conflict, InvalidParameter
+from modelreg.errors import Conflict, InvalidParameter, PolicyViolation, RegistryNotFound
 from modelreg.location import Location, locate
 from modelreg.model import ModelVersion, RegistryConfig
 from modelreg.snapshot import OverlayFiles, Snapshot
@@ -172,16 +172,19 @@ class RegistryCore:
     def _land(self, operation: changes.Operation, ctx: changes.OpContext) -> Any:
         """One commit, landed as this registry lands writes: on the local branch (direct),
         pushed to the remote registry branch (push), or proposed as a pull request."""
+        # Direct and pushed writes are judged by the base's policy here; a proposal is
+        # judged by `modelreg check` on its pull request (its review is the review).
+        check = _checker(ctx.actor, policy=self.mode != "propose")
         if self.mode == "direct":
             from modelreg import writer
 
             return writer.apply(self.repo, self.prefix, operation, ctx, ref=self.ref,
-                                check=_check)
+                                check=check)
         from modelreg import landing
 
         land = landing.push if self.mode == "push" else landing.propose
         return land(self.repo, self.prefix, operation, ctx, remote=self.remote,
-                    branch=self.config.branch, check=_check)
+                    branch=self.config.branch, check=check)
 
     def _queue(self, tx: _Transaction, operation: changes.Operation) -> Any:
         view = Snapshot(OverlayFiles(tx.base.files, tx.writes))
@@ -203,7 +206,13 @@ class RegistryCore:
         if self._tx is not None:
             raise InvalidParameter("transactions do not nest")
         ctx = changes.OpContext.create(self.actor)
-        tx = _Transaction(base=self.snapshot(), ctx=ctx)
+        base = self.snapshot()
+        if self.mode != "direct":  # pushed or proposed: computed on the remote's tip
+            from modelreg import landing
+
+            base = landing.remote_snapshot(self.repo, self.prefix, remote=self.remote,
+                                           branch=self.config.branch)
+        tx = _Transaction(base=base, ctx=ctx)
         self._tx = tx
         try:
             yield self
@@ -224,6 +233,39 @@ class RegistryCore:
             return change
 
         self.last_write = self._land(guarded, tx.ctx)
+
+
+def _checker(actor: str, *, policy: bool) -> Callable[[Snapshot, changes.Change], None]:
+    """The last guard before a commit: the schemas, then (for direct and pushed writes) the
+    policy in the base's `registry.yaml`."""
+
+    def check(snapshot: Snapshot, change: changes.Change) -> None:
+        _check(snapshot, change)
+        if policy:
+            _check_policy(snapshot, change, actor)
+
+    return check
+
+
+def _check_policy(base: Snapshot, change: changes.Change, actor: str) -> None:
+    """Refuse a protected change this actor may not make without review (DESIGN §4)."""
+    try:
+        raw = base.config().policy
+    except RegistryNotFound:
+        return  # `modelreg init`: no policy yet
+    if not raw:
+        return
+    from modelreg import policy
+    from modelreg.diff import registry_diff
+
+    head = Snapshot(OverlayFiles(base.files, change.writes))
+    events = registry_diff(base, head, list(change.writes)).events
+    judged = policy.judge(policy.parse_policy(raw), base, head, events, actor=actor, direct=True)
+    errors = [p for p in judged if p.severity == "error"]
+    if errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        message = errors[0].message
+        raise PolicyViolation(f"the registry's policy refuses this change: {message}{more}")
 
 
 def _check(snapshot: Snapshot, change: changes.Change) -> None:

@@ -1,0 +1,140 @@
+"""`check` and `diff` over a repository: revisions resolved, the change read from Git's trees.
+
+The only part of `modelreg.check` that reaches the world: the `GitRepo` it is handed, and the
+artifact store (opened on the first new version to verify). A base that cannot be read is a
+finding, never a pass: a missing base commit (a shallow clone) or no common history with HEAD
+is `BASE_UNREADABLE`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from modelreg import problems
+from modelreg.check import codes
+from modelreg.check.artifacts import Verify
+from modelreg.check.judging import judge_change
+from modelreg.check.view import ChangeView
+from modelreg.diff import RegistryDiff, registry_diff
+from modelreg.errors import ModelregError
+from modelreg.layout import REGISTRY_FILE
+from modelreg.model import Artifacts, RegistryConfig
+from modelreg.problems import Problem
+from modelreg.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from modelreg.gitrepo import GitRepo
+
+
+class Verifier(Protocol):
+    def verify(self, artifacts: Artifacts) -> list[str]: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckOptions:
+    """`verify_artifacts`: read the new versions' files from the store. `open_store` opens
+    the store a `registry.yaml` names (e.g. `Registry.store`); by default
+    `modelreg.store.open_store` with a relative store taken from the registry folder."""
+
+    verify_artifacts: bool = True
+    open_store: Callable[[RegistryConfig], Verifier] | None = None
+    storage_options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckResult:
+    """The findings of one check. Paths in `problems` are registry-relative; `repo_path`
+    gives the path from the repository's root (what annotations need)."""
+
+    problems: tuple[Problem, ...]
+    diff: RegistryDiff = field(default_factory=RegistryDiff)
+    prefix: str = ""
+    base: str = ""
+    head: str = ""
+    merge_base: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not problems.has_errors(self.problems)
+
+    def repo_path(self, path: str) -> str:
+        return f"{self.prefix}/{path}" if self.prefix else path
+
+    def count(self, severity: str) -> int:
+        return sum(1 for p in self.problems if p.severity == severity)
+
+
+def check(
+    repo: GitRepo, prefix: str, base: str, *, head: str = "HEAD",
+    options: CheckOptions | None = None,
+) -> CheckResult:
+    """Judge the change merge-base(`base`, `head`)..`head` against `base`'s tip (DESIGN §5)."""
+    options = options or CheckOptions()
+    head_id = repo.resolve(head)
+    found = _base_commit(repo, base, head_id)
+    if isinstance(found, Problem):
+        return CheckResult(problems=(found,), prefix=prefix, head=head_id)
+    base_id, merge_base = found
+    paths = [c.path for c in repo.changed_paths(merge_base, head_id, prefix)]
+    view = ChangeView.build(repo.tree_files(merge_base, prefix), repo.tree_files(head_id, prefix),
+                            repo.tree_files(base_id, prefix), paths)
+    verify = _verifier(repo, prefix, view, options) if options.verify_artifacts else None
+    return CheckResult(problems=tuple(judge_change(view, verify=verify)), diff=view.diff,
+                       prefix=prefix, base=base_id, head=head_id, merge_base=merge_base)
+
+
+def diff_revisions(repo: GitRepo, prefix: str, *, old: str, new: str) -> RegistryDiff:
+    """The registry diff between two revisions (`modelreg diff OLD NEW`), read by path."""
+    old_id, new_id = repo.resolve(old), repo.resolve(new)
+    paths = [c.path for c in repo.changed_paths(old_id, new_id, prefix)]
+    return registry_diff(Snapshot(repo.tree_files(old_id, prefix)),
+                         Snapshot(repo.tree_files(new_id, prefix)), paths)
+
+
+def _base_commit(repo: GitRepo, base: str, head: str) -> tuple[str, str] | Problem:
+    """(base commit, merge base), or the BASE_UNREADABLE finding that stops the check."""
+    shallow = (repo.git_dir / "shallow").exists()
+    hint = (" (this clone is shallow: fetch the base, e.g. `git fetch --deepen=50 origin "
+            "<base branch>`, or check out with fetch-depth: 0)") if shallow else ""
+    try:
+        base_id = repo.resolve(base)
+    except ModelregError:
+        return _unreadable(f"the base {base!r} is not in this repository{hint}; without it "
+                           "nothing can be judged, so the check fails")
+    try:
+        merge_base = repo.merge_base(base_id, head)
+    except Exception as exc:  # libgit2 on a cut history: fail closed, whatever it says
+        merge_base = None
+        hint = hint or f" ({type(exc).__name__}: {exc})"
+    if merge_base is None:
+        return _unreadable(f"the base {base_id[:10]} and HEAD {head[:10]} have no common history "
+                           f"here{hint}; the change cannot be told, so the check fails")
+    return base_id, merge_base
+
+
+def _unreadable(message: str) -> Problem:
+    return Problem(path=REGISTRY_FILE, code=codes.BASE_UNREADABLE, message=message)
+
+
+def _verifier(repo: GitRepo, prefix: str, view: ChangeView, options: CheckOptions) -> Verify:
+    """`Store.verify` of the store the changed registry names, opened on first use."""
+    opened: list[Verifier] = []
+
+    def verify(artifacts: Artifacts) -> list[str]:
+        if not opened:
+            config = view.merged.config()
+            if options.open_store is not None:
+                opened.append(options.open_store(config))
+            else:
+                from modelreg.store import open_store
+
+                root = repo.workdir if repo.workdir is not None else repo.git_dir
+                folder = Path(root) / prefix if prefix else Path(root)
+                opened.append(open_store(config.store, base_dir=folder,
+                                         storage_options=dict(options.storage_options)))
+        return opened[0].verify(artifacts)
+
+    return verify
