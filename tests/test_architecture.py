@@ -31,6 +31,7 @@ DOMAIN = (
     "validate.py", "problems.py", "schema.py", "applyfile", "mlmodel.py", "github_files.py",
     "policy", "reporters.py", "check/__init__.py", "check/codes.py", "check/view.py",
     "check/scope.py", "check/rules.py", "check/artifacts.py", "check/judging.py",
+    "replay.py", "forge/body.py", "forge/urls.py",
 )
 WORLD = (
     "pygit2", "git", "fsspec", "click", "s3fs",

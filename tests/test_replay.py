@@ -108,7 +108,7 @@ def test_revert_puts_aliases_stages_and_tags_back(repo: Path, tmp_path: Path) ->
     assert fresh.get_model_version("fraud", 1).tags == {"status": "old"}
     fresh.delete_registered_model_alias("fraud", "champion")
     with pytest.raises(Conflict, match=r"alias champion of fraud changed since \(removed\)"):
-        fresh._write(revert_operation(fresh.repo, fresh.prefix, promoted))
+        fresh.write(revert_operation(fresh.repo, fresh.prefix, promoted))
 
 
 def test_revert_refuses_what_it_cannot_undo(repo: Path, tmp_path: Path) -> None:

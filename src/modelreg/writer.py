@@ -55,7 +55,7 @@ def apply(
     for attempt in range(MAX_ATTEMPTS):
         locked = attempt >= LOCK_FREE_ATTEMPTS
         try:
-            with _lock(repo) if locked else nullcontext():
+            with lock(repo) if locked else nullcontext():
                 result = _attempt(repo, prefix, operation, ctx, target=target, check=check,
                                   locked=locked, retries=attempt)
         except BranchMoved:
@@ -83,18 +83,18 @@ def _attempt(
     change = operation(snapshot, ctx)
     if check is not None:
         check(snapshot, change)
-    writes = _effective(snapshot, change.writes, prefix)
+    writes = effective(snapshot, change.writes, prefix)
     if not writes:
         return WriteResult(change=change, commit=base or "", retries=retries, committed=False)
     from modelreg.gitrepo import commit_files
 
     commit = commit_files(repo, base, writes, change.message(ctx.op_id))
-    with nullcontext() if locked else _lock(repo):
+    with nullcontext() if locked else lock(repo):
         _publish(repo, target, base, commit, writes, summary=change.summary)
     return WriteResult(change=change, commit=commit, retries=retries, committed=True)
 
 
-def _effective(
+def effective(
     snapshot: Snapshot, writes: Mapping[str, bytes | None], prefix: str
 ) -> dict[str, bytes | None]:
     """The writes that change something, with paths relative to the repository."""
@@ -143,7 +143,8 @@ def _checkout(repo: GitRepo, target: str) -> Checkout | None:
 
 
 @contextmanager
-def _lock(repo: GitRepo) -> Iterator[None]:
+def lock(repo: GitRepo) -> Iterator[None]:
+    """The lock that serialises writers on this machine (`.git/modelreg/write.lock`)."""
     import filelock
 
     path = repo.git_dir / LOCK_FILE

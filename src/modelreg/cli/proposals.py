@@ -103,8 +103,12 @@ def rebase(branch: str | None, remote: str, as_json: bool) -> None:
     name = branch or (registry.repo.head_branch() or "").removeprefix("refs/heads/")
     if not name:
         raise InvalidParameter("HEAD is detached; name the proposal branch to rebase")
+    from modelreg.registry.core import checker
+
+    # A rebased proposal still goes to review: the schemas judge it here, the policy in CI.
     done = landing.rebase(registry.repo, registry.prefix, name, actor=registry.actor,
-                          remote=remote, base=registry.config.branch)
+                          remote=remote, base=registry.config.branch,
+                          check=checker(registry.actor, policy=False))
     moved = [f"{m} version {old} is now version {new}" for (m, old), new in
              sorted(done.renumbered.items())]
     if not done.committed:
@@ -132,7 +136,7 @@ def revert(commit: str, as_json: bool) -> None:
 
     registry = open_registry()
     operation = landing.revert_operation(registry.repo, registry.prefix, commit)
-    steps = registry._write(operation)
+    steps = registry.write(operation)
     landed = getattr(registry.last_write, "commit", "") or ""
     change = registry.last_write.change
     lines = [f"Reverted {commit} as {landed[:10]}: {change.summary}",

@@ -3,49 +3,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from modelreg.errors import Conflict
-from modelreg.snapshot import Snapshot, content_id
-from modelreg.writer import LOCK_FILE, LOCK_TIMEOUT
+from modelreg.writer import effective, lock
 
 if TYPE_CHECKING:
     from modelreg.gitrepo import GitRepo
 
 
-@contextmanager
-def locked(repo: GitRepo) -> Iterator[None]:
-    """The lock the direct writer takes (`modelreg/write.lock` in the Git folder): writers on
-    one machine take turns, so fetches into the private refs and the local branch never race.
-    """
-    import filelock
-
-    path = repo.git_dir / LOCK_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock: Any = filelock.FileLock(str(path), timeout=LOCK_TIMEOUT)
-    try:
-        lock.acquire()
-    except filelock.Timeout:
-        raise Conflict(f"another modelreg write has held {path} for {LOCK_TIMEOUT:.0f} s") from None
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-def effective(
-    snapshot: Snapshot, writes: Mapping[str, bytes | None], prefix: str
-) -> dict[str, bytes | None]:
-    """The writes that change something, with paths relative to the repository."""
-    out: dict[str, bytes | None] = {}
-    for path, data in writes.items():
-        current = snapshot.files.blob_id(path)
-        if (data is None and current is None) or (data is not None and current == content_id(data)):
-            continue
-        out[f"{prefix}/{path}" if prefix else path] = data
-    return out
+# The direct writer's lock and no-op filter: writers on one machine take turns, whichever way
+# they land, so fetches into the private refs and the local branch never race.
+locked = lock
 
 
 def bring_along(repo: GitRepo, branch: str, landed: str, *, remote: str) -> str:
@@ -70,3 +38,6 @@ def bring_along(repo: GitRepo, branch: str, landed: str, *, remote: str) -> str:
     except BranchMoved:
         return f"local {branch} moved meanwhile, so it was left as it is"
     return ""
+
+
+__all__ = ["bring_along", "effective", "locked"]

@@ -169,12 +169,17 @@ class RegistryCore:
         self.last_write = self._land(operation, ctx)
         return self.last_write.change.result
 
+    def write(self, operation: changes.Operation) -> Any:
+        """Land any operation (`modelreg.ops`, `landing.revert_operation`, ...) as one commit,
+        the way this registry lands writes; returns the operation's result."""
+        return self._write(operation)
+
     def _land(self, operation: changes.Operation, ctx: changes.OpContext) -> Any:
         """One commit, landed as this registry lands writes: on the local branch (direct),
         pushed to the remote registry branch (push), or proposed as a pull request."""
         # Direct and pushed writes are judged by the base's policy here; a proposal is
         # judged by `modelreg check` on its pull request (its review is the review).
-        check = _checker(ctx.actor, policy=self.mode != "propose")
+        check = checker(ctx.actor, policy=self.mode != "propose")
         if self.mode == "direct":
             from modelreg import writer
 
@@ -235,7 +240,7 @@ class RegistryCore:
         self.last_write = self._land(guarded, tx.ctx)
 
 
-def _checker(actor: str, *, policy: bool) -> Callable[[Snapshot, changes.Change], None]:
+def checker(actor: str, *, policy: bool) -> Callable[[Snapshot, changes.Change], None]:
     """The last guard before a commit: the schemas, then (for direct and pushed writes) the
     policy in the base's `registry.yaml`."""
 
