@@ -82,6 +82,21 @@ def test_demo_then_tours_verbatim(fresh_project: Path, tmp_path: Path) -> None:
     assert tour.returncode == 0, tour.stdout[-3000:] + tour.stderr[-3000:]
     assert "Registered fraud version 2" in tour.stdout
 
+    # Promotion by pull request: a bare remote, a proposal that fails the check, then passes.
+    review = "set -euo pipefail\n" + "\n".join(blocks(section("Promotion by pull request"), "bash"))
+    place = tmp_path / "review"
+    place.mkdir()
+    quiet = {k: v for k, v in env.items() if k != "GITHUB_ACTIONS"}  # plain-text check output
+    promoted = subprocess.run(
+        ["bash", "-c", review], cwd=place, env=quiet, capture_output=True, text=True, timeout=300
+    )
+    assert promoted.returncode == 0, promoted.stdout[-3000:] + promoted.stderr[-3000:]
+    assert "error POLICY_TAG_MISSING" in promoted.stdout
+    assert "check failed: 1 error" in promoted.stdout
+    assert "check passed" in promoted.stdout
+    assert promoted.stdout.rstrip().splitlines()[-1].startswith("models:/fraud/1  ")
+    assert "aliases=champion" in promoted.stdout.rstrip().splitlines()[-1]
+
     for code in blocks(section("Tour of the Python API"), "python"):
         run = subprocess.run(
             [str(venv_bin / "python"), "-c", code], cwd=work, env=env,
