@@ -104,3 +104,9 @@ def test_demo_then_tours_verbatim(fresh_project: Path, tmp_path: Path) -> None:
         )
         assert run.returncode == 0, run.stdout + run.stderr
         assert "Production" in run.stdout
+
+
+def test_the_readme_shows_the_workflow_that_ships() -> None:
+    shown = blocks(section("Promotion by pull request"), "yaml")
+    shipped = (PROJECT / "example-registry" / "modelreg-workflow.yml").read_text()
+    assert shown == [shipped]
