@@ -15,7 +15,7 @@ import pytest
 from conftest import git
 from helpers import init_registry, make_model, repo_state
 from modelreg import RegisterOptions, Registry
-from modelreg.errors import PolicyViolation
+from modelreg.errors import InvalidParameter, PolicyViolation
 
 POLICY = """policy:
   aliases:
@@ -86,3 +86,49 @@ def test_archiving_the_champion_touches_the_alias(folder: Path) -> None:
     dev.set_registered_model_alias("fraud", "challenger", 3)
     dev.transition_model_version_stage("fraud", 3, "Staging")
     assert dev.register("fraud", folder.parent.parent / "m1").version == 4
+
+
+def test_a_pushed_write_is_judged_by_the_remote_policy_and_changes_nothing(
+    folder: Path, repo: Path, bare_remote: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from click.testing import CliRunner
+
+    from modelreg.cli import cli
+
+    git(repo, "remote", "add", "origin", str(bare_remote))
+    git(repo, "push", "-q", "origin", "main")
+    clone = tmp_path / "dev"
+    git(tmp_path, "clone", "-q", str(bare_remote), str(clone))
+    remote_tip = git(bare_remote, "rev-parse", "main")
+    before = repo_state(clone)
+    monkeypatch.chdir(clone / "registry")
+    monkeypatch.setenv("MODELREG_ACTOR", "dev@example.com")
+    ran = CliRunner().invoke(cli, ["alias", "set", "fraud", "champion", "2", "--push"])
+    assert ran.exit_code == 1 and ran.stdout == ""
+    [line] = ran.stderr.splitlines()  # one line, every reason in it
+    assert line.startswith("modelreg: error: the registry's policy refuses this change: ")
+    assert "dev@example.com may not change it without review" in line
+    assert "needs tag validation_status='approved'" in line and "auc" in line
+    assert git(bare_remote, "rev-parse", "main") == remote_tip
+    state = repo_state(clone)
+    assert (state["head"], state["status"]) == (before["head"], before["status"])
+    # The actor the policy allows pushes it once the version meets the rule.
+    Registry(clone / "registry", push=True).set_model_version_tag(
+        "fraud", 1, "validation_status", "approved")
+    Registry(clone / "registry", actor="release-bot", push=True).set_registered_model_alias(
+        "fraud", "champion", 1)
+    assert git(bare_remote, "log", "-1", "--format=%s", "main").startswith(
+        "Set alias champion of fraud to version 1")
+
+
+def test_an_invalid_policy_refuses_writes_naming_registry_yaml(folder: Path, repo: Path) -> None:
+    config = folder / "registry.yaml"
+    config.write_text(config.read_text().replace('">= 0.9"', '"about 0.9"'))
+    git(repo, "commit", "-qam", "A policy that cannot be read")
+    before = repo_state(repo)
+    with pytest.raises(InvalidParameter, match=r"^registry.yaml's policy is invalid, so writes "
+                       r"are refused until it is fixed: policy\.aliases\.champion\."
+                       r"require_metrics\.auc: .*`modelreg validate` lists every problem"):
+        Registry(folder).set_registered_model_tag("fraud", "team", "risk")
+    assert repo_state(repo) == before

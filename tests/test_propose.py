@@ -211,3 +211,72 @@ def test_propose_from_a_bare_repository_used_as_a_service(
     assert (done.branch, done.url) == (BRANCH, "")  # a path names no forge: no page to link
     assert git_out(shared.remote, "rev-parse", f"{BRANCH}^").strip() == main
     assert git_out(service, "rev-parse", "main").strip() == main
+
+
+@pytest.mark.parametrize(("url", "page"), [
+    ("https://github.com/acme/models.git",
+     "https://github.com/acme/models/compare/main...modelreg/fraud-champion-v2?expand=1"),
+    ("git@gitlab.com:acme/models.git",
+     "https://gitlab.com/acme/models/-/merge_requests/new?merge_request%5Bsource_branch%5D="
+     "modelreg%2Ffraud-champion-v2&merge_request%5Btarget_branch%5D=main"),
+    ("https://gitlab.example.com/acme/models.git",
+     "https://gitlab.example.com/acme/models/-/merge_requests/new?merge_request%5Bsource_branch"
+     "%5D=modelreg%2Ffraud-champion-v2&merge_request%5Btarget_branch%5D=main"),
+    ("git@bitbucket.org:acme/models.git",
+     "https://bitbucket.org/acme/models/pull-requests/new?source=modelreg%2Ffraud-champion-v2"
+     "&dest=main"),
+])
+def test_the_page_to_open_a_pull_request_is_the_forges_own(url: str, page: str) -> None:
+    found = parse_remote_url(url)
+    assert found is not None and found.compare_url("main", BRANCH) == page
+
+
+def test_a_gitlab_remote_without_a_token_links_to_a_new_merge_request(
+    shared: Shared, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "t0ken")  # a GitHub token never goes to another forge
+    clone = shared.clone("a")
+    gitlab = "https://gitlab.example.com/acme/models.git"
+    git_out(clone, "remote", "set-url", "origin", gitlab)
+    git_out(clone, "config", f"url.{shared.remote}.insteadOf", gitlab)
+    monkeypatch.chdir(clone / "registry")
+    ran = CliRunner().invoke(cli, ["alias", "set", "fraud", "champion", "2", "--propose"],
+                             catch_exceptions=False)
+    assert ran.exit_code == 0, ran.output
+    assert ran.stdout.splitlines()[-1] == (
+        "Open a pull request: https://gitlab.example.com/acme/models/-/merge_requests/new?"
+        "merge_request%5Bsource_branch%5D=modelreg%2Ffraud-champion-v2"
+        "&merge_request%5Btarget_branch%5D=main")
+    assert shared.remote_log(BRANCH)[0].startswith("Move alias champion of fraud")
+
+
+def test_proposal_status_of_the_registry_branch_itself_is_refused(
+    shared: Shared, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    monkeypatch.chdir(shared.clone("a") / "registry")
+    ran = CliRunner().invoke(cli, ["proposal", "status", "main"])
+    assert ran.exit_code == 1 and ran.stdout == ""
+    assert ran.stderr == ("modelreg: error: main is the registry branch itself; name a "
+                          "proposal's branch (modelreg/...) or its pull request's number\n")
+    ran = CliRunner().invoke(cli, ["proposal", "status", "modelreg/nope"])
+    assert ran.exit_code == 1
+    assert ran.stderr.startswith("modelreg: error: no proposal 'modelreg/nope': origin has no "
+                                 "such branch")
+
+
+def test_what_exists_only_in_this_clone_is_refused_and_says_where_it_was_looked_for(
+    shared: Shared, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    clone = shared.clone("a")
+    Registry(clone / "registry").create_registered_model("churn")  # committed here, not pushed
+    before = git_out(shared.remote, "for-each-ref")
+    monkeypatch.chdir(clone / "registry")
+    for flag in ("--propose", "--push"):
+        ran = CliRunner().invoke(cli, ["models", "tag", "churn", "team", "risk", flag])
+        assert ran.exit_code == 1, ran.output
+        assert ran.stderr == ("modelreg: error: registered model 'churn' does not exist on "
+                              "origin/main (a remote write is computed on its tip, not on this "
+                              "clone)\n")
+    assert git_out(shared.remote, "for-each-ref") == before

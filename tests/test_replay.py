@@ -129,3 +129,17 @@ def test_replay_refuses_events_it_cannot_make_again() -> None:
     gone = Event(kind=EventKind.MODEL_DELETED, model="fraud", old={"versions": 2})
     with pytest.raises(InvalidParameter, match="cannot revert fraud: model deleted"):
         inverse(RegistryDiff.of([gone]), old=empty)
+
+
+def test_rebase_refuses_the_registry_branch_and_an_unknown_branch(shared: Shared) -> None:
+    folder = shared.clone("mine") / "registry"
+    before = git_out(shared.remote, "for-each-ref")
+    for args, message in (
+        ((), "main is the registry branch itself; name a proposal branch"),
+        (("main",), "main is the registry branch itself; name a proposal branch"),
+        (("modelreg/nope",), "origin has no branch 'modelreg/nope' to rebase (the proposals "
+                             "there: git ls-remote --heads origin 'modelreg/*')"),
+    ):
+        ran = CliRunner().invoke(cli, ["--registry", str(folder), "rebase", *args])
+        assert ran.exit_code == 1 and ran.stderr == f"modelreg: error: {message}\n"
+    assert git_out(shared.remote, "for-each-ref") == before

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 _SCP = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>[^/].*)$")  # git@github.com:o/r.git
 
@@ -22,9 +22,15 @@ class ForgeRepo:
         return f"{self.owner}/{self.name}"
 
     def compare_url(self, base: str, head: str) -> str:
-        """The page that opens a pull request from `head` into `base`."""
-        return (f"https://{self.host}/{self.full_name}/compare/"
-                f"{quote(base, safe='/')}...{quote(head, safe='/')}?expand=1")
+        """The page that opens a pull request from `head` into `base`: GitLab's and
+        Bitbucket's own shapes on their hosts, else GitHub's (also Gitea's and Forgejo's)."""
+        site = f"https://{self.host}/{self.full_name}"
+        if self.host == "bitbucket.org":
+            return f"{site}/pull-requests/new?" + urlencode({"source": head, "dest": base})
+        if self.host == "gitlab.com" or self.host.startswith("gitlab."):
+            query = {"merge_request[source_branch]": head, "merge_request[target_branch]": base}
+            return f"{site}/-/merge_requests/new?" + urlencode(query)
+        return f"{site}/compare/{quote(base, safe='/')}...{quote(head, safe='/')}?expand=1"
 
 
 def parse_remote_url(url: str) -> ForgeRepo | None:

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from modelreg.errors import NotFound
 from modelreg.writer import effective, lock
 
 if TYPE_CHECKING:
@@ -40,4 +43,15 @@ def bring_along(repo: GitRepo, branch: str, landed: str, *, remote: str) -> str:
     return ""
 
 
-__all__ = ["bring_along", "effective", "locked"]
+@contextmanager
+def computed_on(remote: str, branch: str) -> Iterator[None]:
+    """Say where an operation ran when it names what is missing there: a remote write is
+    computed on the remote's tip, so what exists only in this clone is not found."""
+    try:
+        yield
+    except NotFound as exc:
+        raise type(exc)(f"{exc} on {remote}/{branch} (a remote write is computed on its "
+                        "tip, not on this clone)", code=exc.code) from exc
+
+
+__all__ = ["bring_along", "computed_on", "effective", "locked"]

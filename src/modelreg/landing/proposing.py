@@ -43,7 +43,8 @@ def propose(
     with local.locked(repo):
         tip = fetch_tip(repo, remote, base)
     snapshot = Snapshot(repo.tree_files(tip, prefix))
-    change = operation(snapshot, ctx)
+    with local.computed_on(remote, base):
+        change = operation(snapshot, ctx)
     if check is not None:
         check(snapshot, change)
     writes = local.effective(snapshot, change.writes, prefix)

@@ -90,7 +90,8 @@ def _land(
             return Pushed(change=change, commit=found, retries=attempt, committed=True,
                           deduplicated=True, remote=remote, branch=target)
         snapshot = Snapshot(repo.tree_files(tip, prefix))
-        change = operation(snapshot, ctx)
+        with local.computed_on(remote, target):
+            change = operation(snapshot, ctx)
         if check is not None:
             check(snapshot, change)
         writes = local.effective(snapshot, change.writes, prefix)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from modelreg import replay
 from modelreg.change import Change, OpContext, Operation, format_time
-from modelreg.errors import Conflict, GitError, InvalidParameter
+from modelreg.errors import Conflict, GitError, InvalidParameter, NotFound
 from modelreg.history import OP_ID_TRAILER, parse_trailers
 from modelreg.landing import local
 from modelreg.landing.proposing import record, registry_change
@@ -51,7 +51,10 @@ def rebase(
     if branch == base:
         raise InvalidParameter(f"{branch} is the registry branch itself; name a proposal branch")
     with local.locked(repo):
-        base_tip, old_tip = fetch_tip(repo, remote, base), fetch_tip(repo, remote, branch)
+        base_tip, old_tip = fetch_tip(repo, remote, base), fetch_branch(repo, remote, branch)
+        if old_tip is None:
+            raise NotFound(f"{remote} has no branch {branch!r} to rebase (the proposals there: "
+                           f"git ls-remote --heads {remote} 'modelreg/*')")
         fork = repo.merge_base(base_tip, old_tip)
         if fork is None:
             raise GitError(f"{branch} shares no history with {base}; it cannot be rebased")

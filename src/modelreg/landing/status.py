@@ -59,7 +59,11 @@ def proposal_status(
             f"reading pull request #{which} needs a GitHub remote and a token ($GITHUB_TOKEN or "
             "$MODELREG_GITHUB_TOKEN); name the proposal's branch instead"
         )
-    return _from_git(repo, prefix, which, remote=remote, base=target_branch(repo, remote, base))
+    base = target_branch(repo, remote, base)
+    if which == base:
+        raise InvalidParameter(f"{which} is the registry branch itself; name a proposal's "
+                               "branch (modelreg/...) or its pull request's number")
+    return _from_git(repo, prefix, which, remote=remote, base=base)
 
 
 def wait_for(

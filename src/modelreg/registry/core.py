@@ -263,14 +263,18 @@ def _check_policy(base: Snapshot, change: changes.Change, actor: str) -> None:
     from modelreg import policy
     from modelreg.diff import registry_diff
 
+    try:
+        rules = policy.parse_policy(raw)
+    except InvalidParameter as exc:  # fail closed: a policy that cannot be read protects all
+        raise InvalidParameter(f"registry.yaml's policy is invalid, so writes are refused "
+                               f"until it is fixed: {exc} (`modelreg validate` lists every "
+                               "problem)") from exc
     head = Snapshot(OverlayFiles(base.files, change.writes))
     events = registry_diff(base, head, list(change.writes)).events
-    judged = policy.judge(policy.parse_policy(raw), base, head, events, actor=actor, direct=True)
-    errors = [p for p in judged if p.severity == "error"]
-    if errors:
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        message = errors[0].message
-        raise PolicyViolation(f"the registry's policy refuses this change: {message}{more}")
+    judged = policy.judge(rules, base, head, events, actor=actor, direct=True)
+    errors = [p.message for p in judged if p.severity == "error"]
+    if errors:  # every reason, so one refusal says all there is to fix
+        raise PolicyViolation(f"the registry's policy refuses this change: {'; '.join(errors)}")
 
 
 def _check(snapshot: Snapshot, change: changes.Change) -> None:
