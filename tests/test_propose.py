@@ -280,3 +280,19 @@ def test_what_exists_only_in_this_clone_is_refused_and_says_where_it_was_looked_
                               "origin/main (a remote write is computed on its tip, not on this "
                               "clone)\n")
     assert git_out(shared.remote, "for-each-ref") == before
+
+
+def test_propose_json_says_where_the_write_went(shared: Shared, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pipeline reads the proposal's branch from stdout: one JSON document."""
+    monkeypatch.chdir(shared.root / "repo" / "registry")
+    model = make_model(tmp_path / "m3", "weights v3\n")
+    ran = CliRunner().invoke(cli, ["register", "fraud", str(model), "--propose", "--json"],
+                             catch_exceptions=False)
+    assert ran.exit_code == 0, ran.output
+    data = json.loads(ran.stdout)
+    assert (data["name"], data["version"]) == ("fraud", 3)
+    assert data["landing"]["mode"] == "propose" and data["landing"]["base"] == "main"
+    assert data["landing"]["branch"] == "modelreg/fraud-register-v3"
+    assert data["landing"]["committed"] is True
+    assert "Proposed on branch modelreg/fraud-register-v3" in ran.stderr

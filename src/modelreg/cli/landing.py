@@ -72,6 +72,26 @@ def landing_options(command: F) -> F:
     return run  # type: ignore[return-value]
 
 
+def landing_json() -> dict[str, Any] | None:
+    """Where the running command's write went, for its JSON output (None: not remote)."""
+    ctx = click.get_current_context(silent=True)
+    registry = ctx.meta.get(OPENED_KEY) if ctx is not None else None
+    result = getattr(registry, "last_write", None)
+    if result is None or current() == Landing():
+        return None  # a read, or a direct write: nothing to add (and nothing to import)
+    from modelreg.landing import Proposal, Pushed
+
+    if isinstance(result, Proposal):
+        return {"mode": "propose", "remote": result.remote, "branch": result.branch,
+                "base": result.base, "commit": result.commit, "committed": result.committed,
+                "url": result.url or None, "number": result.number}
+    if isinstance(result, Pushed):
+        return {"mode": "push", "remote": result.remote, "branch": result.branch,
+                "commit": result.commit, "committed": result.committed,
+                "retries": result.retries}
+    return None
+
+
 def report(registry: Any, *, to_stderr: bool) -> None:
     """Say where the last write went, when it went to a remote."""
     for line in landing_lines(getattr(registry, "last_write", None)):

@@ -63,8 +63,18 @@ at_option = click.option(
 
 
 def emit(value: Any, *, as_json: bool, text: str | None = None) -> None:
-    """Print `value` as JSON, or `text` (nothing when it is empty)."""
+    """Print `value` as JSON, or `text` (nothing when it is empty).
+
+    After a `--push` or `--propose` write, a JSON object also says where the write went
+    (`landing`: the pushed commit, or the proposal's branch and pull request), so a pipeline
+    reads the branch `proposal status` needs from stdout, not from the lines on stderr.
+    """
     if as_json:
+        from modelreg.cli.landing import landing_json
+
+        where = landing_json()
+        if where is not None and isinstance(value, dict):
+            value = {**value, "landing": where}
         click.echo(json.dumps(value, indent=2, ensure_ascii=False))
     elif text:
         click.echo(text)
