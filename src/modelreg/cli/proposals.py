@@ -103,7 +103,7 @@ def rebase(branch: str | None, remote: str, as_json: bool) -> None:
     name = branch or (registry.repo.head_branch() or "").removeprefix("refs/heads/")
     if not name:
         raise InvalidParameter("HEAD is detached; name the proposal branch to rebase")
-    from modelreg.registry.core import checker
+    from modelreg.registry.guards import checker
 
     # A rebased proposal still goes to review: the schemas judge it here, the policy in CI.
     done = landing.rebase(registry.repo, registry.prefix, name, actor=registry.actor,

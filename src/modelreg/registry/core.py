@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelreg import change as changes
-from modelreg.errors import Conflict, InvalidParameter, PolicyViolation, RegistryNotFound
+from modelreg.errors import Conflict, InvalidParameter
 from modelreg.location import Location, locate
 from modelreg.model import ModelVersion, RegistryConfig
+from modelreg.registry.guards import check_schemas, checker
 from modelreg.snapshot import OverlayFiles, Snapshot
 
 if TYPE_CHECKING:
@@ -194,7 +195,7 @@ class RegistryCore:
     def _queue(self, tx: _Transaction, operation: changes.Operation) -> Any:
         view = Snapshot(OverlayFiles(tx.base.files, tx.writes))
         change = operation(view, tx.ctx)
-        _check(view, change)
+        check_schemas(view, change)
         tx.writes.update(change.writes)
         tx.operations.append(operation)
         tx.results.append(change.result)
@@ -227,7 +228,6 @@ class RegistryCore:
             self._commit_transaction(tx, message)
 
     def _commit_transaction(self, tx: _Transaction, message: str) -> None:
-
         combined = changes.transaction(tx.operations, message)
 
         def guarded(snapshot: Snapshot, ctx: changes.OpContext) -> changes.Change:
@@ -238,55 +238,3 @@ class RegistryCore:
             return change
 
         self.last_write = self._land(guarded, tx.ctx)
-
-
-def checker(actor: str, *, policy: bool) -> Callable[[Snapshot, changes.Change], None]:
-    """The last guard before a commit: the schemas, then (for direct and pushed writes) the
-    policy in the base's `registry.yaml`."""
-
-    def check(snapshot: Snapshot, change: changes.Change) -> None:
-        _check(snapshot, change)
-        if policy:
-            _check_policy(snapshot, change, actor)
-
-    return check
-
-
-def _check_policy(base: Snapshot, change: changes.Change, actor: str) -> None:
-    """Refuse a protected change this actor may not make without review (DESIGN §4)."""
-    try:
-        raw = base.config().policy
-    except RegistryNotFound:
-        return  # `modelreg init`: no policy yet
-    if not raw:
-        return
-    from modelreg import policy
-    from modelreg.diff import registry_diff
-
-    try:
-        rules = policy.parse_policy(raw)
-    except InvalidParameter as exc:  # fail closed: a policy that cannot be read protects all
-        raise InvalidParameter(f"registry.yaml's policy is invalid, so writes are refused "
-                               f"until it is fixed: {exc} (`modelreg validate` lists every "
-                               "problem)") from exc
-    head = Snapshot(OverlayFiles(base.files, change.writes))
-    events = registry_diff(base, head, list(change.writes)).events
-    judged = policy.judge(rules, base, head, events, actor=actor, direct=True)
-    errors = [p.message for p in judged if p.severity == "error"]
-    if errors:  # every reason, so one refusal says all there is to fix
-        raise PolicyViolation(f"the registry's policy refuses this change: {'; '.join(errors)}")
-
-
-def _check(snapshot: Snapshot, change: changes.Change) -> None:
-    """Refuse a change whose manifests the schemas refuse (the last guard before a commit)."""
-    from modelreg import schema
-
-    for path, data in change.writes.items():
-        kind = schema.kind_of(path)
-        if data is None or kind is None:
-            continue
-        problems = schema.validate_bytes(kind, data, path=path)
-        if problems:
-            raise InvalidParameter(f"refusing to write an invalid manifest: {problems[0]}")
-
-

@@ -1,0 +1,65 @@
+"""The last guards before a commit: the schemas, and the policy on the base (DESIGN §4).
+
+Every write passes them, however it lands; a transaction's operations are checked against
+the schemas one by one as they are queued, and the whole change against the policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from modelreg import change as changes
+from modelreg.errors import InvalidParameter, PolicyViolation, RegistryNotFound
+from modelreg.snapshot import OverlayFiles, Snapshot
+
+
+def checker(actor: str, *, policy: bool) -> Callable[[Snapshot, changes.Change], None]:
+    """The last guard before a commit: the schemas, then (for direct and pushed writes) the
+    policy in the base's `registry.yaml`."""
+
+    def check(snapshot: Snapshot, change: changes.Change) -> None:
+        check_schemas(snapshot, change)
+        if policy:
+            _check_policy(snapshot, change, actor)
+
+    return check
+
+
+def _check_policy(base: Snapshot, change: changes.Change, actor: str) -> None:
+    """Refuse a protected change this actor may not make without review (DESIGN §4)."""
+    try:
+        raw = base.config().policy
+    except RegistryNotFound:
+        return  # `modelreg init`: no policy yet
+    if not raw:
+        return
+    from modelreg import policy
+    from modelreg.diff import registry_diff
+
+    try:
+        rules = policy.parse_policy(raw)
+    except InvalidParameter as exc:  # fail closed: a policy that cannot be read protects all
+        raise InvalidParameter(f"registry.yaml's policy is invalid, so writes are refused "
+                               f"until it is fixed: {exc} (`modelreg validate` lists every "
+                               "problem)") from exc
+    head = Snapshot(OverlayFiles(base.files, change.writes))
+    events = registry_diff(base, head, list(change.writes)).events
+    judged = policy.judge(rules, base, head, events, actor=actor, direct=True)
+    errors = [p.message for p in judged if p.severity == "error"]
+    if errors:  # every reason, so one refusal says all there is to fix
+        raise PolicyViolation(f"the registry's policy refuses this change: {'; '.join(errors)}")
+
+
+def check_schemas(snapshot: Snapshot, change: changes.Change) -> None:
+    """Refuse a change whose manifests the schemas refuse (the last guard before a commit)."""
+    from modelreg import schema
+
+    for path, data in change.writes.items():
+        kind = schema.kind_of(path)
+        if data is None or kind is None:
+            continue
+        problems = schema.validate_bytes(kind, data, path=path)
+        if problems:
+            raise InvalidParameter(f"refusing to write an invalid manifest: {problems[0]}")
+
+
