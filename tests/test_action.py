@@ -205,3 +205,52 @@ def test_a_push_of_two_clashing_merges_reports_the_diff_then_fails(
     kinds = [e["kind"] for e in json.loads(ran.outputs["diff-json"])]
     assert "version-deleted" in kinds
     assert "::error file=registry/models/fraud/aliases.yaml" in ran.log, ran.log
+
+
+def test_a_push_of_two_merges_lists_each_move_with_its_commit(
+    repo: Path, bare_remote: Path, tmp_path: Path
+) -> None:
+    """champion v1 -> v2 in one merge, v2 -> v3 in the next, pushed together: the net diff
+    would say v1 -> v3; diff-json says both moves, each with the merge it came from."""
+    registry = Registry.init(repo / "registry")
+    for n in (1, 2, 3):
+        registry.register("fraud", make_model(tmp_path / f"v{n}", f"weights v{n}\n"))
+    registry.set_registered_model_alias("fraud", "champion", 1)
+    git(repo, "remote", "add", "origin", str(bare_remote))
+    git(repo, "push", "-q", "origin", "main")
+    before = git_out(repo, "rev-parse", "HEAD").strip()
+    for n in (2, 3):
+        git(repo, "switch", "-q", "-c", f"promote-v{n}", "main")
+        registry.set_registered_model_alias("fraud", "champion", n)
+        git(repo, "switch", "-q", "main")
+        git(repo, "merge", "-q", "--no-ff", "--no-edit", f"promote-v{n}")
+    git(repo, "push", "-q", "origin", "main")
+    merges = [git_out(repo, "rev-parse", r).strip() for r in ("main~1", "main")]
+    ci = shallow_clone(bare_remote, "main", tmp_path / "ci")
+    ran = action(ci, tmp_path, "push", {"before": before, "after": merges[1]},
+                 **{"verify-artifacts": "false"})
+    assert ran.failed is None and ran.outputs["changed"] == "true", ran.log
+    events = json.loads(ran.outputs["diff-json"])
+    assert [(e["kind"], e["alias"], e["old"], e["new"], e["commit"]) for e in events] == [
+        ("alias-moved", "champion", 1, 2, merges[0]),
+        ("alias-moved", "champion", 2, 3, merges[1]),
+    ]
+    assert "::warning::" not in ran.log
+    assert f"`{merges[0][:10]}` Merge branch 'promote-v2'" in ran.summary
+
+
+def test_a_push_whose_before_is_not_on_afters_first_parents_gets_the_net_diff(
+    remote: dict[str, str], bare_remote: Path, tmp_path: Path
+) -> None:
+    """As after a force push: `before` (here the pull request's tip) was never in main's
+    history, so only the net diff of the two commits can be told, and the log says so."""
+    ci = shallow_clone(bare_remote, "main", tmp_path / "ci")
+    event = {"before": remote["pr"], "after": remote["main"]}
+    ran = action(ci, tmp_path, "push", event, **{"verify-artifacts": "false"})
+    assert "diff" in ran.ran and ran.failed != "diff", ran.log
+    assert f"::warning::the push's before ({remote['pr']}) is not a first-parent ancestor" in (
+        ran.log)
+    events = json.loads(ran.outputs["diff-json"])
+    assert ("version-tag-set", 1) in [(e["kind"], e["version"]) for e in events]
+    assert ("version-deleted", 2) in [(e["kind"], e["version"]) for e in events]
+    assert {e["commit"] for e in events} == {None}

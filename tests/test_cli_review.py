@@ -103,6 +103,90 @@ def test_diff_as_text_json_and_markdown(run: Run, reg: Registry) -> None:
     assert "unknown revision 'nope'" in run("diff", "main", "nope", code=1).err
 
 
+def workdir(registry: Registry) -> Path:
+    repo = registry.repo.workdir
+    assert repo is not None
+    return repo
+
+
+def test_first_parent_diff_lists_each_commits_events_in_order(
+    run: Run, reg: Registry, tmp_path: Path
+) -> None:
+    repo = workdir(reg)
+    v2, alias, policy = (rev(repo, f"main~{n}") for n in (2, 1, 0))
+    events = run("diff", "--first-parent", "main~3", "main", "--json").json
+    assert [(e["commit"], e["kind"]) for e in events] == [
+        (v2, "version-registered"), (alias, "alias-set"), (policy, "registry-changed")]
+    assert run("diff", "--first-parent", "main~3", "main").out == (
+        f"{v2[:10]}  Register fraud version 2\n"
+        f"    fraud v2: registered from {(tmp_path / 'v2').as_uri()}, "
+        f"artifacts {events[0]['artifact_uri']}\n"
+        "\n"
+        f"{alias[:10]}  Set alias champion of fraud to version 1\n"
+        "    fraud@champion: set to v1\n"
+        "\n"
+        f"{policy[:10]}  Protect champion\n"
+        '    registry: policy changed: (none) -> {"aliases": {"champion": {"require_tags": '
+        '{"validation_stat…\n'
+    )
+
+
+def test_a_merge_commits_events_are_its_first_parent_diff(run: Run, reg: Registry) -> None:
+    """The branch's own commits are not listed: the merge that brought them into the branch
+    is, with everything they did, and main's commit before it on its own."""
+    repo = workdir(reg)
+    git_out(repo, "checkout", "-q", "-b", "approve", "feature")
+    reg.set_model_version_tag("fraud", 2, "validation_status", "approved")
+    git_out(repo, "checkout", "-q", "main")
+    reg.update_registered_model("fraud", description="Scores card payments")
+    git_out(repo, "merge", "-q", "--no-ff", "--no-edit", "approve")
+    edit, merge = rev(repo, "main~1"), rev(repo, "main")
+    assert run("diff", "--first-parent", "main~2", "main").out == (
+        f"{edit[:10]}  Update description of registered model fraud\n"
+        "    fraud: description edited: 'Scores card payments'\n"
+        "\n"
+        f"{merge[:10]}  Merge branch 'approve'\n"
+        "    fraud v2: tag 'validation_status' set to 'approved'\n"
+        "    fraud@champion: moved v1 -> v2\n"
+    )
+    merged = run("diff", "--first-parent", "main~1", "main", "--json").json
+    assert merged == [{**e, "commit": merge} for e in run("diff", "main~1", "main", "--json").json]
+
+
+def test_first_parent_needs_old_on_news_first_parents(run: Run, reg: Registry) -> None:
+    repo = workdir(reg)
+    main, feature = rev(repo, "main"), rev(repo, "feature")
+    ran = run("diff", "--first-parent", "feature", "main", code=1)
+    assert ran.out == ""
+    assert ran.err == (
+        f"modelreg: error: 'feature' ({feature[:10]}) is not a first-parent ancestor of 'main' "
+        f"({main[:10]}): it is not in its history; drop --first-parent for the net diff of the "
+        "two revisions\n")
+    git_out(repo, "checkout", "-q", "main")
+    git_out(repo, "merge", "-q", "--no-ff", "--no-edit", "feature")
+    merged = run("diff", "--first-parent", feature, "main", code=1)
+    assert merged.err.count("\n") == 1 and merged.err.startswith(
+        f"modelreg: error: '{feature}' is not a first-parent ancestor of 'main' (")
+    assert "it is reached only through a merged branch; drop --first-parent" in merged.err
+    assert run("diff", feature, "main").out == "no registry changes\n"  # the way out
+
+
+def test_first_parent_json_is_diff_json_with_each_events_commit(run: Run, reg: Registry) -> None:
+    feature = rev(workdir(reg), "feature")
+    events = run("diff", "--first-parent", "main", "feature", "--json").json
+    assert events == [{**e, "commit": feature} for e in run("diff", "main", "feature",
+                                                            "--json").json]
+    assert list(events[0]) == ["kind", "model", "version", "alias", "stage", "key", "old", "new",
+                               "immutable", "file", "reason", "artifact_uri", "digest", "commit"]
+    assert (events[0]["kind"], events[0]["old"], events[0]["new"]) == ("alias-moved", 1, 2)
+    markdown = run("diff", "--first-parent", "main", "feature", "--markdown").out
+    assert markdown.startswith("**1 registry change in 1 commit** to `fraud`\n")
+    assert (f"| | `{feature[:10]}` Promote fraud v2 | `fraud@champion` | moved v1 -> v2 |"
+            in markdown)
+    assert run("diff", "--first-parent", "feature", "feature", "--json").json == []
+    assert run("diff", "--first-parent", "feature", "feature").out == "no registry changes\n"
+
+
 # ---------------------------------------------------------------- check
 
 

@@ -91,6 +91,16 @@ class GitError(ModelregError):
     code = INVALID_PARAMETER_VALUE
 
 
+class NotFirstParentAncestor(InvalidParameter):
+    """`modelreg diff --first-parent OLD NEW` where OLD is not on NEW's first-parent history
+    (`old`, `new`: the revisions as given)."""
+
+    def __init__(self, message: str, *, old: str, new: str) -> None:
+        super().__init__(message)
+        self.old = old
+        self.new = new
+
+
 class PolicyViolation(ModelregError):
     """The registry's policy refuses this change for this actor (MLflow's PERMISSION_DENIED)."""
 

@@ -90,18 +90,24 @@ def log(
     rev: str = "HEAD",
     model: str | None = None,
     max_count: int | None = None,
+    since: str | None = None,
 ) -> Iterator[LogEntry]:
     """Commits that changed the registry at `prefix`, newest first, along first parents.
 
     With `model`, only the commits that changed that model, following it across renames (the
     commits before a rename are listed under the name it had then, as events say). Like
-    `git log -n`, `max_count` counts the entries listed, not the commits walked.
+    `git log -n`, `max_count` counts the entries listed, not the commits walked. With
+    `since`, the walk stops before that commit, as `git log --first-parent SINCE..REV` does
+    when SINCE is one of REV's first parents (else it goes on to the first commit).
     """
     if max_count is not None and max_count <= 0:
         return
     follow = _Follow(model) if model is not None else None
+    stop = repo.resolve(since) if since is not None else None
     listed = 0
     for info in repo.first_parent_log(repo.resolve(rev)):
+        if info.id == stop:
+            return
         parent = info.parents[0] if info.parents else None
         paths = [change.path for change in repo.changed_paths(parent, info.id, prefix)]
         if not paths or (follow is not None and not follow.may_touch(paths)):

@@ -8,7 +8,7 @@ names never change meaning and every field is always present (null when not rele
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from modelreg.diff.events import Event, EventKind, RegistryDiff
@@ -201,9 +201,15 @@ def diff_markdown(diff: RegistryDiff) -> str:
     """A table a reviewer reads in a pull request, with changes `check` refuses called out."""
     if not diff.events:
         return "No registry changes.\n"
-    models = diff.models
+    lines = [*_headline(diff), "| | What | Change |", "|---|---|---|"]
+    lines += [f"|{_mark(e)}| {_what(e)} |" for e in diff.events]
+    return "\n".join(lines) + "\n"
+
+
+def _headline(diff: RegistryDiff, commits: str = "") -> list[str]:
+    count, models = len(diff.events), diff.models
     lines = [
-        f"**{len(diff.events)} registry change{'s' if len(diff.events) != 1 else ''}**"
+        f"**{count} registry change{'s' if count != 1 else ''}{commits}**"
         + (f" to {', '.join(f'`{m}`' for m in models)}" if models else ""),
         "",
     ]
@@ -215,11 +221,15 @@ def diff_markdown(diff: RegistryDiff) -> str:
             "once or cannot be read: `modelreg check` refuses them.",
             "",
         ]
-    lines += ["| | What | Change |", "|---|---|---|"]
-    for e in diff.events:
-        mark = " ⚠️ " if _flagged(e) else " "
-        lines.append(f"|{mark}| `{_cell(subject(e))}` | {_cell(_WORDS[e.kind](e))} |")
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _mark(event: Event) -> str:
+    return " ⚠️ " if _flagged(event) else " "
+
+
+def _what(event: Event) -> str:
+    return f"`{_cell(subject(event))}` | {_cell(_WORDS[event.kind](event))}"
 
 
 def _flagged(event: Event) -> bool:
@@ -231,12 +241,12 @@ def _flagged(event: Event) -> bool:
 
 def log_text(entries: Iterable[LogEntry]) -> str:
     """One block per commit: short id, time, author, summary, then one line per event."""
-    blocks = []
-    for entry in entries:
-        head = f"{entry.commit[:10]}  {entry.time}  {entry.author}  {entry.summary}"
-        lines = [head] + [f"    {describe(e)}" for e in entry.events]
-        blocks.append("\n".join(lines) + "\n")
-    return "\n".join(blocks)
+    return "\n".join(_block(f"{e.time}  {e.author}  {e.summary}", e) for e in entries)
+
+
+def _block(head: str, entry: LogEntry) -> str:
+    lines = [f"{entry.commit[:10]}  {head}"] + [f"    {describe(e)}" for e in entry.events]
+    return "\n".join(lines) + "\n"
 
 
 def log_json(entries: Iterable[LogEntry]) -> list[LogEntryJson]:
@@ -254,6 +264,53 @@ def log_json(entries: Iterable[LogEntry]) -> list[LogEntryJson]:
         )
         for entry in entries
     ]
+
+
+# ---------------------------------------------------------------- first-parent diffs
+
+
+class CommitEventJson(EventJson):
+    """One event of `modelreg diff --first-parent --json`: an `EventJson` and `commit`, the
+    full id of the commit whose diff with its first parent holds it."""
+
+    commit: str
+
+
+def commits_text(entries: Sequence[LogEntry]) -> str:
+    """`diff --first-parent`, oldest commit first: short id and subject, then its events."""
+    if not entries:
+        return "no registry changes\n"
+    return "\n".join(_block(e.summary, e) for e in entries)
+
+
+def commits_json(entries: Sequence[LogEntry]) -> list[CommitEventJson]:
+    """Every commit's events in one list, in order, each `EventJson` with its `commit`."""
+    return [{**event_json(e), "commit": entry.commit} for entry in entries for e in entry.events]
+
+
+def commits_markdown(entries: Sequence[LogEntry]) -> str:
+    """`diff_markdown`'s table with the commit of each change (and its subject, once)."""
+    rows = [(entry, e) for entry in entries for e in entry.events]
+    if not rows:
+        return "No registry changes.\n"
+    commits = len({entry.commit for entry, _ in rows})
+    lines = _headline(RegistryDiff(events=tuple(e for _, e in rows)),
+                      f" in {commits} commit{'s' if commits != 1 else ''}")
+    lines += ["| | Commit | What | Change |", "|---|---|---|---|"]
+    shown = ""
+    for entry, e in rows:
+        commit = f"`{entry.commit[:10]}`" + ("" if shown == entry.commit else
+                                              f" {_cell(entry.summary)}")
+        shown = entry.commit
+        lines.append(f"|{_mark(e)}| {commit} | {_what(e)} |")
+    return "\n".join(lines) + "\n"
+
+
+COMMITS_RENDERERS: dict[str, Callable[[Sequence[LogEntry]], Any]] = {
+    "text": commits_text,
+    "json": commits_json,
+    "markdown": commits_markdown,
+}
 
 
 DIFF_RENDERERS: dict[str, Callable[[RegistryDiff], Any]] = {

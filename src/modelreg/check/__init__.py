@@ -25,7 +25,13 @@ from modelreg.check.codes import (
     VERSION_TAKEN,
 )
 from modelreg.check.judging import judge_change
-from modelreg.check.run import CheckOptions, CheckResult, check, diff_revisions
+from modelreg.check.run import (
+    CheckOptions,
+    CheckResult,
+    check,
+    diff_first_parent,
+    diff_revisions,
+)
 from modelreg.check.view import ChangeView
 
 __all__ = [
@@ -44,6 +50,7 @@ __all__ = [
     "CheckOptions",
     "CheckResult",
     "check",
+    "diff_first_parent",
     "diff_revisions",
     "judge_change",
 ]

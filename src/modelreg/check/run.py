@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from modelreg import problems
+from modelreg import history, problems
 from modelreg.check import codes
 from modelreg.check.artifacts import Verify
 from modelreg.check.judging import judge_change
 from modelreg.check.view import ChangeView
 from modelreg.diff import RegistryDiff, registry_diff
-from modelreg.errors import ModelregError
+from modelreg.errors import ModelregError, NotFirstParentAncestor
 from modelreg.layout import REGISTRY_FILE
 from modelreg.model import Artifacts, RegistryConfig
 from modelreg.problems import Problem
@@ -92,6 +92,42 @@ def diff_revisions(repo: GitRepo, prefix: str, *, old: str, new: str) -> Registr
     paths = [c.path for c in repo.changed_paths(old_id, new_id, prefix)]
     return registry_diff(Snapshot(repo.tree_files(old_id, prefix)),
                          Snapshot(repo.tree_files(new_id, prefix)), paths)
+
+
+def diff_first_parent(
+    repo: GitRepo, prefix: str, *, old: str, new: str
+) -> list[history.LogEntry]:
+    """`modelreg diff --first-parent OLD NEW`: the registry diff of each commit after OLD up to
+    NEW along NEW's first parents, each against its first parent (a merge: what it brought
+    into the branch), oldest first; commits that left the registry as it was are left out.
+
+    What a deployment job reads after a push of several merges: the net diff of `before` and
+    `after` would hide an alias moved twice (v1 -> v2 -> v3 reads as v1 -> v3). Raises
+    `NotFirstParentAncestor` unless OLD is NEW or one of its first parents.
+    """
+    old_id, new_id = repo.resolve(old), repo.resolve(new)
+    _require_first_parent(repo, (old, old_id), (new, new_id))
+    entries = list(history.log(repo, prefix, rev=new_id, since=old_id))
+    entries.reverse()
+    return entries
+
+
+def _require_first_parent(repo: GitRepo, old: tuple[str, str], new: tuple[str, str]) -> None:
+    """Each a (revision as given, commit): fine when old's commit is on new's first parents."""
+    if repo.is_ancestor(old[1], new[1]):
+        if any(info.id == old[1] for info in repo.first_parent_log(new[1])):
+            return
+        why = "it is reached only through a merged branch"
+    else:
+        why = "it is not in its history"
+    raise NotFirstParentAncestor(
+        f"{_named(*old)} is not a first-parent ancestor of {_named(*new)}: {why}; drop "
+        "--first-parent for the net diff of the two revisions",
+        old=old[0], new=new[0])
+
+
+def _named(revision: str, commit: str) -> str:
+    return repr(revision) if commit.startswith(revision) else f"{revision!r} ({commit[:10]})"
 
 
 def _base_commit(repo: GitRepo, base: str, head: str) -> tuple[str, str] | Problem:

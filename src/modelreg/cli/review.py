@@ -9,27 +9,42 @@ import click
 from modelreg.cli.options import emit, json_option, open_registry
 
 
-@click.command(epilog="Example: modelreg diff main my-branch --markdown")
+@click.command(epilog="Examples:\n\n\b\n  modelreg diff main my-branch --markdown\n"
+               "  modelreg diff --first-parent BEFORE AFTER --json")
 @click.argument("base")
 @click.argument("head")
+@click.option("--first-parent", is_flag=True,
+              help="Commit by commit: each commit after BASE along HEAD's first parents, "
+              "against its first parent, oldest first. BASE must be one of those parents.")
 @click.option("--json", "fmt", flag_value="json", help="Print JSON (a list of events).")
 @click.option("--markdown", "fmt", flag_value="markdown", help="Print a Markdown table.")
-def diff(base: str, head: str, fmt: str | None) -> None:
+def diff(base: str, head: str, first_parent: bool, fmt: str | None) -> None:
     """Show what changed in the registry from revision BASE to revision HEAD.
 
     Models created, renamed or deleted, versions registered or deleted, aliases set, moved or
     removed, stage transitions, tag, description and metric edits. The JSON fields (model,
     version, alias, stage, artifact_uri, ...) are stable: deployment jobs read them.
+
+    With --first-parent, each commit is diffed with its first parent (a merge: what it
+    brought into the branch), so a push of several merges misses nothing: an alias moved v1 ->
+    v2 -> v3 is two moves, not one. The text has one block per commit (short id and subject,
+    then its changes); the JSON is one list of the same events, oldest commit first, each
+    with a "commit" field added (the full id of the commit it came from).
     """
     from modelreg import render
-    from modelreg.check import diff_revisions
+    from modelreg.check import diff_first_parent, diff_revisions
 
     registry = open_registry()
-    changes = diff_revisions(registry.repo, registry.prefix, old=base, new=head)
-    if fmt == "json":
-        emit(render.diff_json(changes), as_json=True)
+    if first_parent:
+        entries = diff_first_parent(registry.repo, registry.prefix, old=base, new=head)
+        shown = render.COMMITS_RENDERERS[fmt or "text"](entries)
     else:
-        click.echo(render.DIFF_RENDERERS[fmt or "text"](changes), nl=False)
+        changes = diff_revisions(registry.repo, registry.prefix, old=base, new=head)
+        shown = render.DIFF_RENDERERS[fmt or "text"](changes)
+    if fmt == "json":
+        emit(shown, as_json=True)
+    else:
+        click.echo(shown, nl=False)
 
 
 @click.command(epilog="Example: modelreg check --base origin/main --head HEAD")
