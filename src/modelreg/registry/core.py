@@ -115,6 +115,15 @@ class RegistryCore:
         view._at = self._resolve_at(revision)
         return view
 
+    def as_actor(self, actor: str) -> Any:
+        """The same registry (the same repository handle) writing as `actor`: a service's
+        authenticated user, recorded in `created_by` and judged by the policy."""
+        view = self.__class__.__new__(self.__class__)
+        view.__dict__.update(self.__dict__)
+        view.__dict__["actor"] = actor  # `actor` is a cached property
+        view._actor = actor
+        return view
+
     def _resolve_at(self, revision: str) -> str:
         moment = parse_moment(revision)
         if moment is not None:

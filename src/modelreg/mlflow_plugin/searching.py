@@ -1,0 +1,167 @@
+"""The store's searches: MLflow's grammar, defaults, limits and words; modelreg evaluates.
+
+A filter is parsed by MLflow first (so bad syntax is MLflow's error), then searched by
+`modelreg.search` over the read index. As in MLflow's SQL store: versions come newest-updated
+first unless `order_by` says otherwise, deleted versions never match, prompts (models and
+versions tagged `mlflow.prompt.is_prompt = 'true'`) match only a filter that asks for them,
+and `max_results` defaults to 10,000 versions and 100 models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
+
+from modelreg import Registry
+from modelreg.mlflow_plugin import compat, entities
+from modelreg.mlflow_plugin.core import StoreCore
+from modelreg.model import ModelVersion, RegisteredModel, Stage
+
+R = TypeVar("R", ModelVersion, RegisteredModel)
+
+
+class SearchMixin(StoreCore):
+    def search_model_versions(
+        self, filter_string: str | None = None, max_results: Any = None,
+        order_by: list[str] | None = None, page_token: str | None = None,
+    ) -> compat.PagedList[Any]:
+        from modelreg import search
+
+        limit = _version_limit(max_results)
+        compat.parse_version_filter(filter_string)  # MLflow's errors for what it cannot parse
+        filter_string, prompts = _prompts_apart(filter_string, "versions")
+        order = _version_order(list(order_by or compat.DEFAULT_VERSION_ORDER))
+        with self.calling(read=True) as reg:
+            records = _kind(reg.all_versions(), prompts=prompts)
+            page = search.search_versions(records, filter_string, order_by=order,
+                                          max_results=limit, page_token=page_token)
+            return compat.PagedList([entities.model_version(mv) for mv in page], page.token)
+
+    def search_registered_models(
+        self, filter_string: str | None = None, max_results: Any = None,
+        order_by: list[str] | None = None, page_token: str | None = None,
+    ) -> compat.PagedList[Any]:
+        from modelreg import search
+
+        limit = _model_limit(max_results)
+        compat.parse_model_filter(filter_string)
+        filter_string, prompts = _prompts_apart(filter_string, "models")
+        order = _model_order(list(order_by or []))
+        with self.calling(read=True) as reg:
+            records = _kind(reg.all_models(), prompts=prompts)
+            page = search.search_models(records, filter_string, order_by=order,
+                                        max_results=limit, page_token=page_token)
+            found = [entities.registered_model(rm, _latest(reg, rm.name)) for rm in page]
+            return compat.PagedList(found, page.token)
+
+
+def _kind(records: Iterable[R], *, prompts: bool) -> Iterator[R]:
+    """Only prompts, or only what is not a prompt."""
+    return (r for r in records if entities.is_prompt(r.tags) == prompts)
+
+
+def _prompts_apart(filter_string: str | None, kind: str) -> tuple[str, bool]:
+    """The filter without its clauses on the prompt tag, and whether it asks for prompts.
+
+    MLflow's client adds `tag.`mlflow.prompt.is_prompt` != 'true'` to every model search;
+    as in MLflow's SQL store, a search asks for prompts with `= 'true'` (or `!= 'false'`),
+    any other leaves them out, and the prompt-tag clauses themselves are then dropped (a
+    model without the tag matches no comparison on it)."""
+    from modelreg import search
+
+    conditions = search.parse_filter(filter_string, kind)
+    prompt = [c for c in conditions if c.field is None and c.tag == compat.IS_PROMPT_TAG_KEY]
+    rest = [c for c in conditions if c not in prompt]
+    asks = bool(prompt) and _asks_for_prompts(prompt[0])
+    return " AND ".join(_render(c) for c in rest), asks
+
+
+def _asks_for_prompts(condition: Any) -> bool:
+    value = str(condition.value).lower()
+    return (condition.op == "=" and value == "true") or (condition.op == "!=" and value == "false")
+
+
+def _render(condition: Any) -> str:
+    """A condition as filter text that modelreg parses back to the same condition."""
+    if condition.field is None:
+        target = "tags.`" + str(condition.tag).replace("`", "``") + "`"
+    else:
+        target = str(condition.field)
+    value = condition.value
+    if isinstance(value, tuple):
+        return f"{target} {condition.op} ({', '.join(_literal(v) for v in value)})"
+    return f"{target} {condition.op} {_literal(value)}"
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, str):
+        return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+    return repr(value)
+
+
+def _latest(reg: Registry, name: str) -> list[ModelVersion]:
+    """A model's latest live version in each stage, as the SQL store fills search results."""
+    snap = reg.snapshot()
+    found = (snap.latest_in_stage(name, stage) for stage in Stage)
+    return [mv for mv in found if mv is not None]
+
+
+def _version_limit(max_results: Any) -> int:
+    if max_results is None:
+        return compat.SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT
+    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
+        raise compat.error("Invalid value for max_results. It must be a positive integer,"
+                           f" but got {max_results}", "INVALID_PARAMETER_VALUE")
+    return _at_most(max_results, compat.SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD)
+
+
+def _model_limit(max_results: Any) -> int:
+    if max_results is None:
+        return compat.SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT
+    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
+        raise compat.error("Invalid value for max_results. It must be a positive integer,"
+                           f" but got {max_results}", "INVALID_PARAMETER_VALUE")
+    return _at_most(max_results, compat.SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD)
+
+
+def _at_most(max_results: int, threshold: int) -> int:
+    if max_results > threshold:
+        raise compat.error("Invalid value for request parameter max_results. It must be at "
+                           f"most {threshold}, but got value {max_results}",
+                           "INVALID_PARAMETER_VALUE")
+    return max_results
+
+
+def _version_order(order_by: list[str]) -> list[str]:
+    """MLflow's parse and checks of a version search's order_by, in modelreg's spelling."""
+    seen: set[str] = set()
+    out = []
+    for clause in order_by:
+        key, ascending = compat.version_order_key(clause)
+        if key not in compat.VERSION_ORDER_KEYS:
+            raise compat.error(f"Invalid order by key '{key}' specified. Valid keys are "
+                               f"{set(compat.VERSION_ORDER_KEYS)}", "INVALID_PARAMETER_VALUE")
+        _once(key, seen, order_by)
+        out.append(f"{key} {'ASC' if ascending else 'DESC'}")
+    return out
+
+
+def _model_order(order_by: list[str]) -> list[str]:
+    """The same for models: `timestamp` and `last_updated_timestamp` are one key."""
+    seen: set[str] = set()
+    out = []
+    for clause in order_by:
+        key, ascending = compat.model_order_key(clause)
+        if key != "name" and key not in compat.MODEL_TIMESTAMP_KEYS:
+            raise compat.error(f"Invalid order by key '{key}' specified.Valid keys are "
+                               f"'{compat.MODEL_ORDER_HINT}'", "INVALID_PARAMETER_VALUE")
+        field = "name" if key == "name" else "last_updated_timestamp"
+        _once(field, seen, order_by)
+        out.append(f"{field} {'ASC' if ascending else 'DESC'}")
+    return out
+
+
+def _once(field: str, seen: set[str], order_by: list[str]) -> None:
+    if field in seen:
+        raise compat.error(f"`order_by` contains duplicate fields: {order_by}")
+    seen.add(field)

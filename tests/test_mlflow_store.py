@@ -1,0 +1,321 @@
+"""The registry-store plugin through a real `MlflowClient(registry_uri="modelreg:///...")`:
+MLflow's entities, semantics, error codes and the SQL store's messages; every write one commit
+and a valid registry (issue #4)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers import git_out, init_registry, make_model
+from mlflow_support import MLFLOW, client, commits, registry_uri, tracking_uri, validate
+from modelreg import Registry
+
+pytestmark = MLFLOW
+
+
+@pytest.fixture(scope="module")
+def tracking(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return tracking_uri(tmp_path_factory.mktemp("tracking"))
+
+
+@pytest.fixture
+def reg(repo: Path) -> Registry:
+    return init_registry(repo)
+
+
+@pytest.fixture
+def mc(reg: Registry, tracking: str) -> Any:
+    return client(registry_uri(reg.location.path), tracking)
+
+
+@pytest.fixture
+def model(tmp_path: Path) -> str:
+    return str(make_model(tmp_path / "model", "weights\n"))
+
+
+def error(call: Any) -> tuple[str, str]:
+    from mlflow.exceptions import MlflowException
+
+    with pytest.raises(MlflowException) as info:
+        call()
+    return info.value.error_code, info.value.message
+
+
+def test_mlflow_finds_the_plugin_by_scheme(
+    reg: Registry, tracking: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlflow
+    from mlflow.tracking._model_registry import utils
+
+    get_store: Any = utils._get_store  # the store MLflow's fluent API uses
+
+    from modelreg.mlflow_plugin.store import ModelregStore
+
+    uri = registry_uri(reg.location.path)
+    assert isinstance(client(uri, tracking)._get_registry_client().store, ModelregStore)
+    mlflow.set_registry_uri(None)  # type: ignore[arg-type]  # None: the environment decides
+    try:
+        monkeypatch.setenv("MLFLOW_REGISTRY_URI", uri)  # restored after the test, as is the
+        assert isinstance(get_store(), ModelregStore)  # copy set_registry_uri puts there
+        monkeypatch.delenv("MLFLOW_REGISTRY_URI")
+        mlflow.set_registry_uri(uri)
+        assert mlflow.get_registry_uri() == uri
+        assert isinstance(get_store(), ModelregStore)
+    finally:
+        mlflow.set_registry_uri(None)  # type: ignore[arg-type]
+
+
+def test_registered_models_as_mlflow_gives_them(mc: Any, repo: Path) -> None:
+    before = commits(repo)
+    rm = mc.create_registered_model("fraud", tags={"team": "risk"}, description="Fraud")
+    assert (rm.name, rm.tags, rm.description, rm.latest_versions) == (
+        "fraud", {"team": "risk"}, "Fraud", [])
+    assert isinstance(rm.creation_timestamp, int)
+    mc.update_registered_model("fraud", description="Fraud, v2")
+    mc.set_registered_model_tag("fraud", "owner", "risk-team")
+    mc.delete_registered_model_tag("fraud", "team")
+    mc.delete_registered_model_tag("fraud", "never-set")  # as MLflow: nothing to do, no error
+    got = mc.get_registered_model("fraud")
+    assert (got.description, got.tags) == ("Fraud, v2", {"owner": "risk-team"})
+    assert commits(repo) == before + 4  # one commit a write; the no-op made none
+    assert [m.name for m in mc.search_registered_models()] == ["fraud"]
+    mc.delete_registered_model("fraud")
+    assert error(lambda: mc.get_registered_model("fraud")) == (
+        "RESOURCE_DOES_NOT_EXIST", "Registered Model with name=fraud not found")
+
+
+def test_duplicates_missing_resources_and_bad_input_say_what_mlflow_says(
+    mc: Any, model: str
+) -> None:
+    mc.create_registered_model("fraud")
+    mc.create_model_version("fraud", model)
+    assert error(lambda: mc.create_registered_model("fraud")) == (
+        "RESOURCE_ALREADY_EXISTS", "Registered Model (name=fraud) already exists.")
+    assert error(lambda: mc.create_model_version("nope", model)) == (
+        "RESOURCE_DOES_NOT_EXIST", "Registered Model with name=nope not found")
+    assert error(lambda: mc.get_model_version("fraud", 7)) == (
+        "RESOURCE_DOES_NOT_EXIST", "Model Version (name=fraud, version=7) not found")
+    assert error(lambda: mc.get_model_version("nope", 1)) == (
+        "RESOURCE_DOES_NOT_EXIST", "Model Version (name=nope, version=1) not found")
+    assert error(lambda: mc.get_model_version_by_alias("fraud", "champion")) == (
+        "INVALID_PARAMETER_VALUE", "Registered model alias champion not found.")
+    assert error(lambda: mc.get_model_version("fraud", "one"))[0] == "INVALID_PARAMETER_VALUE"
+    assert error(lambda: mc.create_registered_model("a/b")) == (
+        "INVALID_PARAMETER_VALUE", "Invalid model name 'a/b'. Names cannot contain '/' or ':'.")
+    assert error(lambda: mc.set_registered_model_alias("fraud", "latest", 1)) == (
+        "INVALID_PARAMETER_VALUE", "'latest' alias name (case insensitive) is reserved.")
+    assert error(lambda: mc.set_registered_model_alias("fraud", "v2", 1)) == (
+        "INVALID_PARAMETER_VALUE", "Version alias name 'v2' is reserved.")
+    mc.rename_registered_model("fraud", "fraud")  # as MLflow: no error, nothing changes
+    mc.create_registered_model("other")
+    assert error(lambda: mc.rename_registered_model("fraud", "other")) == (
+        "RESOURCE_ALREADY_EXISTS", "Registered Model (name=other) already exists.")
+    assert error(lambda: mc.create_registered_model("Fraud"))[0] == "INVALID_PARAMETER_VALUE"
+
+
+def test_versions_are_ints_ready_and_never_reused(mc: Any, model: str, repo: Path) -> None:
+    mc.create_registered_model("fraud")
+    first = mc.create_model_version("fraud", model, run_id="0a1b", tags={"stage": "dev"},
+                                    description="first")
+    assert (first.version, first.status, first.current_stage) == (1, "READY", "None")
+    assert (first.source, first.run_id, first.tags, first.description) == (
+        model, "0a1b", {"stage": "dev"}, "first")
+    mc.create_model_version("fraud", model)
+    mc.delete_model_version("fraud", 2)
+    assert mc.create_model_version("fraud", model).version == 3
+    assert error(lambda: mc.get_model_version("fraud", 2)) == (
+        "RESOURCE_DOES_NOT_EXIST", "Model Version (name=fraud, version=2) not found")
+    assert [mv.version for mv in mc.search_model_versions("name = 'fraud'")] == [3, 1]
+    mc.update_model_version("fraud", 1, description="the first one")
+    mc.set_model_version_tag("fraud", 1, "validated", "yes")
+    mc.delete_model_version_tag("fraud", 1, "stage")
+    mc.delete_model_version_tag("fraud", 1, "never-set")
+    got = mc.get_model_version("fraud", "1")  # MLflow passes versions as strings too
+    assert (got.description, got.tags) == ("the first one", {"validated": "yes"})
+    assert validate(registry_uri(repo / "registry")).returncode == 0
+
+
+def test_aliases_rename_and_copy(mc: Any, model: str) -> None:
+    mc.create_registered_model("fraud", tags={"team": "risk"})
+    for _ in range(3):
+        mc.create_model_version("fraud", model)
+    mc.set_registered_model_alias("fraud", "champion", 2)
+    mc.set_registered_model_alias("fraud", "challenger", "3")
+    assert mc.get_model_version_by_alias("fraud", "champion").aliases == ["champion"]
+    assert mc.get_model_version_by_alias("fraud", "latest").version == 3
+    assert mc.get_registered_model("fraud").aliases == {"challenger": 3, "champion": 2}
+    mc.delete_registered_model_alias("fraud", "challenger")
+    mc.delete_registered_model_alias("fraud", "challenger")  # as MLflow: gone already is fine
+    mc.delete_model_version("fraud", 3)
+    mc.rename_registered_model("fraud", "fraud-detector")
+    renamed = mc.get_registered_model("fraud-detector")
+    assert (renamed.name, renamed.tags, renamed.aliases) == (
+        "fraud-detector", {"team": "risk"}, {"champion": 2})
+    assert mc.get_model_version_by_alias("fraud-detector", "champion").version == 2
+    assert mc.create_model_version("fraud-detector", model).version == 4  # 3 stays taken
+    copy = mc.copy_model_version("models:/fraud-detector@champion", "fraud-eu")
+    assert (copy.name, copy.version, copy.source) == ("fraud-eu", 1, "models:/fraud-detector/2")
+    assert error(lambda: mc.get_registered_model("fraud"))[0] == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_stages_archive_existing_and_latest_versions(mc: Any, model: str) -> None:
+    mc.create_registered_model("fraud")
+    for _ in range(3):
+        mc.create_model_version("fraud", model)
+    mc.transition_model_version_stage("fraud", 1, "Production")
+    mc.transition_model_version_stage("fraud", 2, "staging")
+    moved = mc.transition_model_version_stage("fraud", 3, "Production",
+                                              archive_existing_versions=True)
+    assert moved.current_stage == "Production"
+    stages = {mv.version: mv.current_stage for mv in mc.search_model_versions()}
+    assert stages == {1: "Archived", 2: "Staging", 3: "Production"}
+    assert [mv.version for mv in mc.get_latest_versions("fraud", ["Production"])] == [3]
+    assert sorted(mv.version for mv in mc.get_latest_versions("fraud")) == [1, 2, 3]
+    latest = mc.get_registered_model("fraud").latest_versions
+    assert sorted((mv.current_stage, mv.version) for mv in latest) == [
+        ("Archived", 1), ("Production", 3), ("Staging", 2)]
+    assert error(lambda: mc.transition_model_version_stage(
+        "fraud", 1, "Archived", archive_existing_versions=True)) == (
+        "INTERNAL_ERROR", "Model version transition cannot archive existing model versions "
+        "because 'Archived' is not an Active stage. Valid stages are ['Staging', 'Production']")
+    code, message = error(lambda: mc.get_latest_versions("fraud", ["Prod"]))
+    assert code == "INVALID_PARAMETER_VALUE"
+    assert message.startswith("Invalid Model Version stage: Prod.")
+
+
+def test_search_grammar_defaults_and_paging(mc: Any, model: str) -> None:
+    for name in ("a", "b", "c"):
+        mc.create_registered_model(name, tags={"team": "x" if name != "c" else "y"})
+        for _ in range(2):
+            mc.create_model_version(name, model)
+    mc.set_model_version_tag("a", 1, "approved", "yes")  # the last update: comes first
+    versions = mc.search_model_versions()
+    assert [(mv.name, mv.version) for mv in versions][:1] == [("a", 1)]
+    assert len(versions) == 6 and versions.token is None
+    page = mc.search_model_versions("name IN ('a', 'b')", max_results=3,
+                                    order_by=["name ASC", "version_number DESC"])
+    rest = mc.search_model_versions("name IN ('a', 'b')", max_results=3, page_token=page.token,
+                                    order_by=["name ASC", "version_number DESC"])
+    assert [(mv.name, mv.version) for mv in [*page, *rest]] == [
+        ("a", 2), ("a", 1), ("b", 2), ("b", 1)]
+    assert [mv.version for mv in mc.search_model_versions("tags.approved = 'yes'")] == [1]
+    models = mc.search_registered_models("tags.team = 'x'", order_by=["name DESC"])
+    assert [m.name for m in models] == ["b", "a"]
+    assert {mv.version for mv in models[0].latest_versions} == {2}
+    assert error(lambda: mc.search_model_versions(max_results=200_001)) == (
+        "INVALID_PARAMETER_VALUE", "Invalid value for request parameter max_results. It must "
+        "be at most 200000, but got value 200001")
+    assert error(lambda: mc.search_registered_models(max_results=1001))[0] == (
+        "INVALID_PARAMETER_VALUE")
+    assert error(lambda: mc.search_model_versions("name = "))[0] == "INVALID_PARAMETER_VALUE"
+    assert error(lambda: mc.search_model_versions(order_by=["color ASC"]))[1].startswith(
+        "Invalid attribute key 'color' specified.")  # MLflow's parser's words
+
+
+def test_prompts_live_in_models_and_tags_and_stay_out_of_model_searches(
+    mc: Any, model: str
+) -> None:
+    mc.create_registered_model("fraud")
+    mc.create_model_version("fraud", model)
+    mc.register_prompt("greeting", "Hello {{name}}!", commit_message="first")
+    mc.register_prompt("greeting", "Hi {{name}}!")
+    assert mc.load_prompt("prompts:/greeting/2").template == "Hi {{name}}!"
+    assert [p.name for p in mc.search_prompts()] == ["greeting"]
+    assert [m.name for m in mc.search_registered_models()] == ["fraud"]
+    assert [mv.name for mv in mc.search_model_versions()] == ["fraud"]
+    assert error(lambda: mc.create_registered_model("greeting"))[1].startswith(
+        "Tried to create a registered model with name 'greeting', but the name is already "
+        "taken by a prompt.")
+
+
+def test_webhook_listing_is_empty_rather_than_failing(mc: Any) -> None:
+    assert list(mc.list_webhooks()) == []
+
+
+def test_what_the_cli_writes_mlflow_reads_and_the_reverse(
+    reg: Registry, mc: Any, model: str, repo: Path
+) -> None:
+    reg.register("churn", Path(model))
+    reg.set_registered_model_alias("churn", "champion", 1)
+    assert mc.get_model_version_by_alias("churn", "champion").version == 1
+    mc.create_model_version("churn", model, tags={"from": "mlflow"})
+    assert reg.get_model_version("churn", 2).tags == {"from": "mlflow"}
+    assert git_out(repo, "status", "--porcelain") == ""  # the checkout follows each commit
+
+
+def test_a_registry_read_at_an_older_revision_refuses_writes(
+    reg: Registry, model: str, tracking: str
+) -> None:
+    reg.register("churn", Path(model))
+    reg.register("churn", Path(model))
+    old = client(registry_uri(reg.location.path, at="HEAD~1"), tracking)
+    assert [mv.version for mv in old.search_model_versions()] == [1]
+    assert old.get_model_version_download_uri("churn", 1).startswith("modelreg-artifacts://")
+    code, message = error(lambda: old.create_registered_model("new"))
+    assert code == "INVALID_PARAMETER_VALUE" and "cannot be written" in message
+
+
+def test_policy_refusals_are_permission_denied(reg: Registry, mc: Any, model: str) -> None:
+    folder = reg.location.path
+    text = (folder / "registry.yaml").read_text()
+    (folder / "registry.yaml").write_text(
+        text + "policy:\n  aliases:\n    champion:\n      require_tags: {approved: 'yes'}\n")
+    git_out(folder, "commit", "-qam", "Protect champion")
+    mc.create_registered_model("fraud")
+    mc.create_model_version("fraud", model)
+    code, message = error(lambda: mc.set_registered_model_alias("fraud", "champion", 1))
+    assert code == "PERMISSION_DENIED" and "approved" in message
+
+
+def test_a_bare_repository_without_remote_commits_in_place(
+    reg: Registry, bare_remote: Path, repo: Path, tracking: str, model: str
+) -> None:
+    git_out(repo, "push", "-q", str(bare_remote), "main")
+    mc = client(registry_uri(bare_remote, path="registry", ref="main"), tracking)
+    mc.create_registered_model("fraud")
+    assert mc.create_model_version("fraud", model).version == 1
+    assert git_out(bare_remote, "log", "-1", "--format=%s", "main").startswith("Register fraud")
+    assert validate(registry_uri(bare_remote, path="registry", ref="main")).returncode == 0
+
+
+def test_a_bare_clone_pushes_and_reads_what_others_pushed(
+    reg: Registry, bare_remote: Path, repo: Path, tmp_path: Path, tracking: str, model: str
+) -> None:
+    git_out(repo, "remote", "add", "origin", str(bare_remote))
+    git_out(repo, "push", "-q", "origin", "main")
+    service = tmp_path / "service.git"
+    git_out(tmp_path, "clone", "-q", "--bare", str(bare_remote), str(service))
+    mc = client(registry_uri(service, path="registry", ref="main", refresh="0"), tracking)
+    mc.create_registered_model("fraud")
+    assert git_out(bare_remote, "log", "-1", "--format=%s", "main").startswith(
+        "Create registered model fraud")
+    Registry(repo / "registry", push=True).register("fraud", Path(model))  # someone else
+    assert mc.get_model_version("fraud", 1).version == 1
+
+
+def test_the_server_request_user_is_the_actor(mc: Any, reg: Registry) -> None:
+    import base64
+
+    from flask import Flask
+
+    token = base64.b64encode(b"alice:secret").decode()
+    app = Flask(__name__)
+    with app.test_request_context(headers={"Authorization": f"Basic {token}"}):
+        mc.create_registered_model("fraud")
+    assert reg.get_registered_model("fraud").created_by == "alice"
+    assert os.environ.get("MODELREG_ACTOR") is None
+
+
+def test_the_store_pickles_as_its_uri(reg: Registry, tracking: str) -> None:
+    import pickle
+
+    from modelreg.mlflow_plugin.store import ModelregStore
+
+    store = ModelregStore(registry_uri(reg.location.path), tracking)
+    store.create_registered_model("fraud")
+    again = pickle.loads(pickle.dumps(store))
+    assert again.get_registered_model("fraud").name == "fraud"
