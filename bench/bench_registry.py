@@ -90,7 +90,9 @@ def counted(reg: Registry, fn: Callable[[], object]) -> tuple[int, int]:
     return reg.repo.stats.objects_read - objects, ParseStats.parsed - parsed
 
 
-def operations(reg: Registry, template: ModelVersion, n_models: int) -> dict[str, Callable[[], object]]:
+def operations(
+    reg: Registry, template: ModelVersion, n_models: int
+) -> dict[str, Callable[[], object]]:
     rng = random.Random(7)
     counter = iter(range(10**9))
     assert template.artifacts is not None
@@ -117,7 +119,9 @@ def operations(reg: Registry, template: ModelVersion, n_models: int) -> dict[str
 def cli_commands(n_models: int) -> dict[str, Callable[[int], list[str]]]:
     return {
         "register": lambda i: [],  # needs artifacts: measured in process only
-        "alias set": lambda i: ["alias", "set", f"m{i % n_models:05d}", "challenger", str(1 + i % 9)],
+        "alias set": lambda i: [
+            "alias", "set", f"m{i % n_models:05d}", "challenger", str(1 + i % 9)
+        ],
         "resolve": lambda i: ["resolve", f"models:/m{i % n_models:05d}@champion"],
         "search": lambda i: ["search", f"tags.team = 't{i % 100}'", "--max-results", "10000"],
     }
