@@ -104,6 +104,11 @@ def test_duplicates_missing_resources_and_bad_input_say_what_mlflow_says(
     assert error(lambda: mc.get_model_version_by_alias("fraud", "champion")) == (
         "INVALID_PARAMETER_VALUE", "Registered model alias champion not found.")
     assert error(lambda: mc.get_model_version("fraud", "one"))[0] == "INVALID_PARAMETER_VALUE"
+    for number in (0, -1):  # MLflow's validator takes them; its SQL store finds no row
+        assert error(lambda n=number: mc.get_model_version("fraud", n)) == (
+            "RESOURCE_DOES_NOT_EXIST", f"Model Version (name=fraud, version={number}) not found")
+        assert error(lambda n=number: mc.set_registered_model_alias("fraud", "a", n)) == (
+            "RESOURCE_DOES_NOT_EXIST", f"Model Version (name=fraud, version={number}) not found")
     assert error(lambda: mc.create_registered_model("a/b")) == (
         "INVALID_PARAMETER_VALUE", "Invalid model name 'a/b'. Names cannot contain '/' or ':'.")
     assert error(lambda: mc.set_registered_model_alias("fraud", "latest", 1)) == (
@@ -214,6 +219,23 @@ def test_search_grammar_defaults_and_paging(mc: Any, model: str) -> None:
     assert error(lambda: mc.search_model_versions("name = "))[0] == "INVALID_PARAMETER_VALUE"
     assert error(lambda: mc.search_model_versions(order_by=["color ASC"]))[1].startswith(
         "Invalid attribute key 'color' specified.")  # MLflow's parser's words
+
+
+@pytest.mark.parametrize(("search", "filter_string", "message"), [
+    ("versions", "name ~ 'x'", "Invalid comparator for attribute: ~"),
+    ("versions", "version_number = 'abc'", "Invalid value for numeric attribute "
+     "'version_number': 'abc'"),
+    ("versions", "version_number LIKE '1%'", "Invalid comparator for attribute "
+     "version_number: LIKE"),
+    ("models", "name ~ 'x'", "Invalid comparator for attribute: ~"),
+])
+def test_filters_mlflow_parses_but_its_sql_store_refuses_are_refused_alike(
+    mc: Any, search: str, filter_string: str, message: str
+) -> None:
+    """MLflow's parser lets these through; its SQL store refuses them with these words. The
+    plugin did too, but as a bare modelreg error (an HTTP 500 through `mlflow server`)."""
+    call = mc.search_model_versions if search == "versions" else mc.search_registered_models
+    assert error(lambda: call(filter_string)) == ("INVALID_PARAMETER_VALUE", message)
 
 
 def test_prompts_live_in_models_and_tags_and_stay_out_of_model_searches(

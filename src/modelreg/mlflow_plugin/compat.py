@@ -156,6 +156,59 @@ def parse_model_filter(filter_string: str | None) -> list[dict[str, Any]]:
     return parsed
 
 
+_TAG_COMPARATORS = ("=", "!=", "LIKE", "ILIKE")
+_MODEL_NAME_COMPARATORS = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
+
+
+def check_version_filter(parsed: list[dict[str, Any]]) -> None:
+    """The checks MLflow's SQL store makes after parsing a version filter (its parser lets
+    `name ~ 'x'` or `version_number = 'abc'` through), with its words."""
+    utils = _SEARCH.SearchModelVersionUtils
+    for clause in parsed:
+        key, comparator, value = clause["key"], clause["comparator"], clause["value"]
+        if clause["type"] == "tag":
+            _check_tag_comparator(comparator)
+        elif key not in utils.VALID_SEARCH_ATTRIBUTE_KEYS:
+            raise error(f"Invalid attribute name: {key}", "INVALID_PARAMETER_VALUE")
+        elif key in utils.NUMERIC_ATTRIBUTES:
+            if comparator not in utils.VALID_NUMERIC_ATTRIBUTE_COMPARATORS:
+                raise error(f"Invalid comparator for attribute {key}: {comparator}",
+                            "INVALID_PARAMETER_VALUE")
+            _check_whole_number(key, value)
+        elif comparator not in utils.VALID_STRING_ATTRIBUTE_COMPARATORS or (
+                comparator in ("IN", "NOT IN") and key not in ("run_id", "name")):
+            raise error(f"Invalid comparator for attribute: {comparator}",
+                        "INVALID_PARAMETER_VALUE")
+
+
+def check_model_filter(parsed: list[dict[str, Any]]) -> None:
+    """The same for a registered-model filter: `name` and tags only."""
+    for clause in parsed:
+        key, comparator = clause["key"], clause["comparator"]
+        if clause["type"] == "tag":
+            _check_tag_comparator(comparator)
+        elif key != "name":
+            raise error(f"Invalid attribute name: {key}", "INVALID_PARAMETER_VALUE")
+        elif comparator not in _MODEL_NAME_COMPARATORS:
+            raise error(f"Invalid comparator for attribute: {comparator}",
+                        "INVALID_PARAMETER_VALUE")
+
+
+def _check_tag_comparator(comparator: str) -> None:
+    if comparator not in _TAG_COMPARATORS:
+        raise error(f"Invalid comparator for tag: {comparator}", "INVALID_PARAMETER_VALUE")
+
+
+def _check_whole_number(key: str, value: Any) -> None:
+    try:
+        if isinstance(value, float):
+            raise ValueError(value)
+        int(value)
+    except (TypeError, ValueError):
+        raise error(f"Invalid value for numeric attribute '{key}': {value!r}",
+                    "INVALID_PARAMETER_VALUE") from None
+
+
 def version_order_key(clause: str) -> tuple[str, bool]:
     """(key, ascending) of one order_by clause of a version search, MLflow's parse."""
     utils = _SEARCH.SearchModelVersionUtils

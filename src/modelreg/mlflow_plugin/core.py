@@ -71,6 +71,8 @@ class StoreCore(compat.AbstractStore):
         words for the model or version named)."""
         if not read and self.uri.at:
             raise errors.read_only(self._registry.head() or self.uri.at)
+        if name is not None and isinstance(version, int) and version < 1:
+            raise errors.version_not_found(name, version)  # as the SQL store: no such row
         with self._lock:
             try:
                 self._refresh(due_only=read)

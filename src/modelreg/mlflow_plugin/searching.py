@@ -28,10 +28,11 @@ class SearchMixin(StoreCore):
         from modelreg import search
 
         limit = _version_limit(max_results)
-        compat.parse_version_filter(filter_string)  # MLflow's errors for what it cannot parse
-        filter_string, prompts = _prompts_apart(filter_string, "versions")
+        # MLflow's errors for what it cannot parse, then for what its SQL store refuses
+        compat.check_version_filter(compat.parse_version_filter(filter_string))
         order = _version_order(list(order_by or compat.DEFAULT_VERSION_ORDER))
-        with self.calling(read=True) as reg:
+        with self.calling(read=True) as reg:  # modelreg's errors as MLflow's from here
+            filter_string, prompts = _prompts_apart(filter_string, "versions")
             records = _kind(reg.all_versions(), prompts=prompts)
             page = search.search_versions(records, filter_string, order_by=order,
                                           max_results=limit, page_token=page_token)
@@ -44,10 +45,10 @@ class SearchMixin(StoreCore):
         from modelreg import search
 
         limit = _model_limit(max_results)
-        compat.parse_model_filter(filter_string)
-        filter_string, prompts = _prompts_apart(filter_string, "models")
+        compat.check_model_filter(compat.parse_model_filter(filter_string))
         order = _model_order(list(order_by or []))
         with self.calling(read=True) as reg:
+            filter_string, prompts = _prompts_apart(filter_string, "models")
             records = _kind(reg.all_models(), prompts=prompts)
             page = search.search_models(records, filter_string, order_by=order,
                                         max_results=limit, page_token=page_token)
