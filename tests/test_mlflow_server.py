@@ -71,18 +71,8 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=30)
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    """A registry pushed to a bare remote; a bare clone of it served by `mlflow server`."""
-    root = tmp_path_factory.mktemp("served")
-    remote, work, service = root / "remote.git", root / "work", root / "service.git"
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
-    subprocess.run(["git", "init", "-q", "-b", "main", str(work)], check=True)
-    git_out(work, "commit", "-q", "--allow-empty", "-m", "initial commit")
-    init_registry(work, store=str(root / "store"))
-    git_out(work, "remote", "add", "origin", str(remote))
-    git_out(work, "push", "-q", "origin", "main")
-    git_out(root, "clone", "-q", "--bare", str(remote), str(service))
+def start_server(root: Path, service: Path, workers: int) -> tuple[str, subprocess.Popen[bytes]]:
+    """`mlflow server` over the registry in the bare clone `service`, answering /health."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     bindir = Path(sys.executable).parent
@@ -90,17 +80,53 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
            "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"}
     log = root / "server.log"
     command = [str(bindir / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(WORKERS), "--backend-store-uri", tracking_uri(root / "tracking"),
+               "--workers", str(workers), "--backend-store-uri", tracking_uri(root / "tracking"),
                "--registry-store-uri", registry_uri(service, path="registry", ref="main")]
     with log.open("wb") as out:
         proc = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
     try:
         wait_healthy(url, proc, log)
-        mc = remote_client(url)
-        run = mc.create_run(mc.create_experiment("training")).info.run_id
-        mc.log_artifacts(run, str(make_model(root / "model", "weights\n")), "model")
-        yield Service(url, remote, service, run)
+    except BaseException:
+        stop(proc)
+        raise
+    return url, proc
+
+
+def publish(root: Path, policy: str = "") -> tuple[Path, Path]:
+    """A registry (with `policy`, YAML appended to registry.yaml, committed) pushed to a bare
+    remote, and a bare clone of that remote to serve."""
+    remote, work, service = root / "remote.git", root / "work", root / "service.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(work)], check=True)
+    git_out(work, "commit", "-q", "--allow-empty", "-m", "initial commit")
+    init_registry(work, store=str(root / "store"))
+    if policy:
+        config = work / "registry" / "registry.yaml"
+        config.write_text(config.read_text() + policy)
+        git_out(work, "commit", "-qam", "Policy")
+    git_out(work, "remote", "add", "origin", str(remote))
+    git_out(work, "push", "-q", "origin", "main")
+    git_out(root, "clone", "-q", "--bare", str(remote), str(service))
+    return remote, service
+
+
+def model_run(url: str, root: Path) -> str:
+    """A run on the server's tracking store whose artifacts hold a model."""
+    mc = remote_client(url)
+    run = str(mc.create_run(mc.create_experiment("training")).info.run_id)
+    mc.log_artifacts(run, str(make_model(root / "model", "weights\n")), "model")
+    return run
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """A registry pushed to a bare remote; a bare clone of it served by `mlflow server`."""
+    root = tmp_path_factory.mktemp("served")
+    remote, service = publish(root)
+    url, proc = start_server(root, service, WORKERS)
+    try:
+        yield Service(url, remote, service, model_run(url, root))
     finally:
         stop(proc)
 
@@ -187,3 +213,36 @@ def test_four_workers_four_clients_versions_exactly_1_to_100(
     git_out(tmp_path, "clone", "-q", str(served.remote), str(clone))
     checked = validate(clone / "registry")
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_policy_refusal_is_permission_denied_through_rest_and_commits_nothing(
+    tmp_path: Path,
+) -> None:
+    """The module's server has no policy, so a second one, one worker, over a registry whose
+    committed policy protects `champion`: the test's actor may set it directly (without
+    `allow_direct` nobody may), but only on a version tagged approved."""
+    from mlflow.exceptions import MlflowException
+
+    policy = ("policy:\n  aliases:\n    champion:\n"
+              "      require_tags: {validation_status: approved}\n"
+              "      allow_direct: ['test@example.com']\n")
+    remote, service = publish(tmp_path, policy)
+    url, proc = start_server(tmp_path, service, 1)
+    try:
+        mc = remote_client(url)
+        run = model_run(url, tmp_path)
+        mc.create_registered_model("churn")
+        assert mc.create_model_version("churn", f"runs:/{run}/model", run_id=run).version == "1"
+        before = commits(remote, "main")
+        with pytest.raises(MlflowException) as refused:
+            mc.set_registered_model_alias("churn", "champion", 1)
+        assert refused.value.error_code == "PERMISSION_DENIED", refused.value
+        assert "validation_status" in refused.value.message, refused.value.message
+        assert "without review" not in refused.value.message, refused.value.message
+        assert commits(remote, "main") == before
+        mc.set_model_version_tag("churn", "1", "validation_status", "approved")
+        mc.set_registered_model_alias("churn", "champion", 1)
+        assert commits(remote, "main") == before + 2
+        assert mc.get_model_version_by_alias("churn", "champion").version == "1"
+    finally:
+        stop(proc)
