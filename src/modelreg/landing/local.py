@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from modelreg.change import Change, OpContext, Operation
 from modelreg.errors import NotFound
-from modelreg.writer import effective, lock
+from modelreg.snapshot import Snapshot
+from modelreg.writer import Check, effective, lock
 
 if TYPE_CHECKING:
     from modelreg.gitrepo import GitRepo
@@ -54,4 +56,18 @@ def computed_on(remote: str, branch: str) -> Iterator[None]:
                         "tip, not on this clone)", code=exc.code) from exc
 
 
-__all__ = ["bring_along", "computed_on", "effective", "locked"]
+def compute_on_tip(
+    repo: GitRepo, prefix: str, operation: Operation, ctx: OpContext, *, tip: str | None,
+    remote: str, branch: str, check: Check | None,
+) -> tuple[Snapshot, Change, dict[str, bytes | None]]:
+    """Run `operation` on the remote branch's fetched `tip`, guard it, and keep the writes
+    that change something: what every remote landing (push, propose) does first."""
+    snapshot = Snapshot(repo.tree_files(tip, prefix))
+    with computed_on(remote, branch):
+        change = operation(snapshot, ctx)
+    if check is not None:
+        check(snapshot, change)
+    return snapshot, change, effective(snapshot, change.writes, prefix)
+
+
+__all__ = ["bring_along", "compute_on_tip", "computed_on", "effective", "locked"]

@@ -42,12 +42,8 @@ def propose(
     base = target_branch(repo, remote, branch)
     with local.locked(repo):
         tip = fetch_tip(repo, remote, base)
-    snapshot = Snapshot(repo.tree_files(tip, prefix))
-    with local.computed_on(remote, base):
-        change = operation(snapshot, ctx)
-    if check is not None:
-        check(snapshot, change)
-    writes = local.effective(snapshot, change.writes, prefix)
+    _, change, writes = local.compute_on_tip(repo, prefix, operation, ctx, tip=tip,
+                                             remote=remote, branch=base, check=check)
     proposal = Proposal(change=change, commit=tip, retries=0, committed=False, remote=remote,
                         branch="", base=base)
     if not writes:

@@ -89,12 +89,8 @@ def _land(
             change = made.get(found) or list(made.values())[-1]
             return Pushed(change=change, commit=found, retries=attempt, committed=True,
                           deduplicated=True, remote=remote, branch=target)
-        snapshot = Snapshot(repo.tree_files(tip, prefix))
-        with local.computed_on(remote, target):
-            change = operation(snapshot, ctx)
-        if check is not None:
-            check(snapshot, change)
-        writes = local.effective(snapshot, change.writes, prefix)
+        _, change, writes = local.compute_on_tip(repo, prefix, operation, ctx, tip=tip,
+                                                 remote=remote, branch=target, check=check)
         landed = Pushed(change=change, commit=tip, retries=attempt, committed=False,
                         remote=remote, branch=target)
         if not writes:
