@@ -43,6 +43,10 @@ MODELREG = str(Path(sys.executable).parent / "modelreg")
 ACTOR = "bench@example.com"
 NOW = "2026-11-24T00:00:00.000Z"
 PREFIX = "registry"
+# CLI processes compile modelreg once into here (the warm-up run), as `pip install` would have;
+# some environments (this one) set PYTHONDONTWRITEBYTECODE, which would make every process
+# recompile ~4,000 lines (+25-50 ms) that no installed copy recompiles.
+PYCACHE = tempfile.mkdtemp(prefix="bench-scale-pycache-")
 
 # (row, in-process target ms, CLI target ms); None: no target for that column
 TARGETS: dict[str, tuple[float | None, float | None]] = {
@@ -196,7 +200,8 @@ def timed(fn: Callable[[], object], repeat: int, *, warm: bool = True) -> list[f
 def cli_times(folder: Path, argv_for: Callable[[int], list[str]], repeat: int,
               *, warm: bool = True) -> list[float]:
     samples = []
-    env = {**os.environ, "MODELREG_REGISTRY": str(folder)}
+    env = {**os.environ, "MODELREG_REGISTRY": str(folder), "PYTHONPYCACHEPREFIX": PYCACHE}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed package has its bytecode
     for i in range(repeat + warm):
         argv = argv_for(i)
         start = time.perf_counter()
