@@ -6,6 +6,7 @@ must see (code, line, JSON path, a fragment of the message).
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from modelreg import digest, manifest, schema
+from modelreg import digest, manifest, schema, schemafast, yamlio
 from modelreg.model import (
     AliasTable,
     ArtifactMode,
@@ -440,3 +443,65 @@ def test_schemas_are_imported_lazily() -> None:
         "assert 'jsonschema' not in sys.modules, 'jsonschema imported at module level'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- the pre-check (issue #5): never "valid" where jsonschema finds an error -------------------
+
+SEEDS = [(kind, yamlio.load(text).data) for _, kind, text in written()]
+ODD_VALUES: list[Any] = [
+    "", " ", "x" * 300, "a/b", ".", "..", "\n", "abc\n", "..\\x", "/abs", "a//b", "C:/x",
+    "2026-13-01T00:00:00.000Z", "2026-02-30T00:00:00.000Z", T + "\n", "sha256:" + "0" * 64,
+    "sha256/" + HEX, "stored", "reference", "Production", -1, 0, 1, 7, 2**63, 0.5, 7.0,
+    float("inf"), float("nan"), None, True, False, [], {}, ["a", "a"], [1, 1.0], ["True", True],
+    [1, True], {"x": 1}, {"a/b": "c"}, [7], [{"path": "a", "size": 1, "sha256": HEX}],
+    "abc", "risk team", "x:y", 3, 0.25, -2.5, T,  # harmless: the check must still pass
+]
+
+
+@st.composite
+def near_valid(draw: st.DrawFn) -> tuple[str, Any]:
+    """A written manifest with a few values, keys or entries changed."""
+    kind, data = draw(st.sampled_from(SEEDS))
+    data = copy.deepcopy(data)
+    for _ in range(draw(st.integers(1, 3))):
+        slots = list(_slots(data))
+        if not slots:
+            break
+        parent, key = draw(st.sampled_from(slots))
+        how = draw(st.sampled_from(["value", "value", "drop", "add"]))
+        if how == "value":
+            parent[key] = copy.deepcopy(draw(st.sampled_from(ODD_VALUES)))
+        elif how == "drop" and isinstance(parent, dict):
+            del parent[key]
+        elif isinstance(parent, dict):
+            parent[draw(st.sampled_from(["x", "a b", "", "Ünï", "-k", f"{key}_"]))] = (
+                copy.deepcopy(draw(st.sampled_from(ODD_VALUES))))
+    return kind, data
+
+
+def _slots(node: Any) -> Iterator[tuple[Any, Any]]:
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, value in list(items):
+        yield node, key
+        if isinstance(value, (dict, list)) and value:
+            yield from _slots(value)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(near_valid())
+def test_the_precheck_passes_nothing_jsonschema_refuses(case: tuple[str, Any]) -> None:
+    kind, data = case
+    if schemafast.passes(kind, data):
+        assert list(schema._validator(kind).iter_errors(data)) == [], data
+
+
+@pytest.mark.parametrize(("kind", "data"), SEEDS)
+def test_the_precheck_passes_what_modelreg_writes(kind: str, data: Any) -> None:
+    plain = schemafast._plain(data)
+    assert schemafast.passes(kind, data) is plain
+    assert plain or kind == "registry"  # policy values: booleans go to jsonschema
+
+
+@pytest.mark.parametrize("data", [{"version": 7.0}, {"ok": True}, [1, {"a": [False]}]])
+def test_the_precheck_leaves_booleans_and_whole_floats_to_jsonschema(data: Any) -> None:
+    assert not schemafast._plain(data)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from modelreg import layout, manifest
+from modelreg import layout, manifest, schemafast
 from modelreg.errors import ManifestError
 from modelreg.gitrepo.worktree import WorktreeFiles
 from modelreg.model import (
@@ -230,3 +230,29 @@ def test_worktree_view_matches_git(checkout: Path) -> None:
     assert "ml" in WorktreeFiles(repo).listdir("")
     with pytest.raises(ManifestError, match="inside the registry folder"):
         view.read("../../README.md")
+
+
+def test_a_large_registry_gets_the_same_findings_with_the_precheck(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # From `schemafast.PRECHECK_AFTER` documents of a kind on, fastjsonschema answers first and
+    # jsonschema only words what it refuses (issue #5): the findings must not change.
+    files = healthy()
+    broken = [
+        b"version: 7.0\n", b"metrics:\n  auc: .nan\n", b'created_at: "2026-02-30T00:00:00.000Z"\n',
+        b"tags:\n  team: true\n", b'flavors:\n- "a"\n- "a"\n', b"extra: 1\n", b"source: 3\n",
+        b'name: "a/b"\n', b'artifacts:\n  mode: "stored"\n  uri: "x"\n',
+    ]
+    for n in range(1, 61):
+        text = version("big", n)
+        if n % 6 == 0:  # replace one line of every sixth file by something the schema refuses
+            key = broken[n // 6 % len(broken)].split(b":")[0] + b":"
+            lines = [line for line in text.splitlines(keepends=True) if not line.startswith(key)]
+            text = b"".join(lines) + broken[n // 6 % len(broken)]
+        files[layout.version_file("big", n)] = text
+    files[layout.model_file("big")] = model("big", 60)
+    monkeypatch.setattr(schemafast, "PRECHECK_AFTER", 10**9)
+    expected = validate_registry(MemoryFiles(files))
+    monkeypatch.setattr(schemafast, "PRECHECK_AFTER", 0)
+    assert validate_registry(MemoryFiles(files)) == expected
+    assert len({p.path for p in expected}) >= 9  # the broken files, each found

@@ -152,14 +152,30 @@ def dump_version(mv: ModelVersion) -> bytes:
 
 
 class _Reader:
-    """Typed access to a loaded mapping that names the file and key when a value is wrong."""
+    """Typed access to a loaded mapping that names the file and key when a value is wrong.
 
-    def __init__(self, data: Any, path: str, lines: Mapping[tuple[Any, ...], int]) -> None:
+    Lines are only needed to word a refusal, so a top-level reader keeps the text and loads
+    them then (`yamlio.load_data` skips them: issue #5, a registry is read whole at scale).
+    The `type(...) is` tests are the common case, decided before the general one.
+    """
+
+    def __init__(
+        self, data: Any, path: str, lines: Mapping[tuple[Any, ...], int] | None = None,
+        *, text: bytes | None = None,
+    ) -> None:
         if not isinstance(data, dict):
             raise ManifestError("expected a mapping at the top level", path=path, line=1)
         self.data = data
         self.path = path
-        self.lines = lines
+        self._lines = lines
+        self._text = text
+
+    @property
+    def lines(self) -> Mapping[tuple[Any, ...], int]:
+        if self._lines is None:
+            text = self._text
+            self._lines = {} if text is None else yamlio.load(text, path=self.path).lines
+        return self._lines
 
     def fail(self, key: str, message: str) -> ManifestError:
         return ManifestError(f"{key}: {message}", path=self.path, line=self.lines.get((key,)))
@@ -173,13 +189,16 @@ class _Reader:
         return value
 
     def text(self, key: str) -> str:
-        return str(self.get(key, str, ""))
+        value = self.data.get(key, "")
+        return value if type(value) is str else str(self.get(key, str, ""))
 
     def number(self, key: str, default: int = 0) -> int:
-        return int(self.get(key, int, default))
+        value = self.data.get(key, default)
+        return value if type(value) is int else int(self.get(key, int, default))
 
     def map(self, key: str) -> dict[str, Any]:
-        return dict(self.get(key, dict, {}))
+        value = self.data.get(key)
+        return dict(value) if type(value) is dict else dict(self.get(key, dict, {}))
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
@@ -189,8 +208,7 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
 
 
 def _load(text: bytes, path: str) -> _Reader:
-    loaded = yamlio.load(text, path=path)
-    return _Reader(loaded.data, path, loaded.lines)
+    return _Reader(yamlio.load_data(text, path=path), path, text=text)
 
 
 def parse_registry(text: bytes, path: str = "registry.yaml") -> RegistryConfig:

@@ -17,7 +17,6 @@ built once per process.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import functools
 import json
 import re
@@ -25,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from modelreg import layout, names, problems, yamlio
+from modelreg import layout, names, problems, schemafast, yamlio
 from modelreg.errors import InvalidParameter, ManifestError
 from modelreg.manifest import KINDS
 from modelreg.problems import Problem
@@ -70,7 +69,7 @@ def validate_bytes(kind: str, text: bytes, *, path: str) -> list[Problem]:
 
 
 def load_document(
-    kind: str, text: bytes, *, path: str
+    kind: str, text: bytes, *, path: str, precheck: bool = False
 ) -> tuple[yamlio.Loaded | None, list[Problem]]:
     """The loaded document (None when the YAML is refused) and its problems."""
     try:
@@ -78,15 +77,20 @@ def load_document(
     except ManifestError as exc:
         code = _yaml_code(exc.message)
         return None, [Problem(path=path, line=exc.line, code=code, message=exc.message)]
-    return loaded, validate_document(kind, loaded.data, path=path, lines=loaded.lines)
+    found = validate_document(kind, loaded.data, path=path, lines=loaded.lines,
+                              precheck=precheck)
+    return loaded, found
 
 
-def validate_document(kind: str, data: Any, *, path: str, lines: Lines) -> list[Problem]:
+def validate_document(
+    kind: str, data: Any, *, path: str, lines: Lines, precheck: bool = False
+) -> list[Problem]:
     """Every schema error of a loaded document, then the Python-only rules where the schema
-    found nothing, sorted by line."""
+    found nothing, sorted by line. `precheck`: ask `schemafast` first (bulk validation)."""
     found: list[Problem] = []
-    for error in _validator(kind).iter_errors(data):
-        found.extend(_problems_of(error, path=path, lines=lines))
+    if not (precheck and schemafast.passes(kind, data)):
+        for error in _validator(kind).iter_errors(data):
+            found.extend(_problems_of(error, path=path, lines=lines))
     reported = {p.json_path for p in found}
     for at, message in _python_rules(kind, data):
         if problems.json_path(at) not in reported:
@@ -106,7 +110,7 @@ def _validator(kind: str) -> Validator:
     types = Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_int)
     cls = extend(Draft202012Validator, type_checker=types)  # type: ignore[no-untyped-call]
     checker = FormatChecker(formats=())
-    checker.checks("date-time")(_is_time)
+    checker.checks("date-time")(is_time)
     validator: Validator = cls(load_schema(kind), format_checker=checker)
     return validator
 
@@ -115,10 +119,15 @@ def _is_int(_checker: object, value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_time(value: object) -> bool:
+def is_time(value: object) -> bool:
     """The pattern fixes the shape; this refuses what no calendar has (month 13, Feb 30)."""
     if not isinstance(value, str) or not _TIME_SHAPE.match(value):
         return True  # the pattern reports it, once
+    return _on_calendar(value)
+
+
+@functools.lru_cache(maxsize=4096)  # a registry repeats its timestamps (strptime: ~10 us)
+def _on_calendar(value: str) -> bool:
     try:
         dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")
     except ValueError:
@@ -164,6 +173,8 @@ def _problems_of(error: ValidationError, *, path: str, lines: Lines) -> Iterator
 
 
 def _unknown_field(key: str, known: list[str]) -> str:
+    import difflib  # only to word a refusal: a write that passes never needs it
+
     close = difflib.get_close_matches(key, known, n=1)
     if close:
         return f"unknown field {key!r} (did you mean {close[0]!r}?)"

@@ -9,7 +9,6 @@ from any of them, caching by blob id: a blob's id never changes meaning (DESIGN 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
@@ -41,6 +40,8 @@ class Files(Protocol):
 
 def content_id(data: bytes) -> str:
     """Git's blob id of `data`, so memory views and Git views share cache keys."""
+    import hashlib  # ~2.5 ms (OpenSSL): a read through Git never hashes
+
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
@@ -186,9 +187,10 @@ class Snapshot:
         return mv
 
     def version(self, name: str, version: int) -> ModelVersion | None:
-        """A live version with its aliases and stage, or None (missing or deleted)."""
+        """A live version with its aliases and stage, or None (missing or deleted). A file
+        naming another model or number is no version (the index agrees; `validate` says why)."""
         mv = self.raw_version(name, version)
-        if mv is None or mv.deleted is not None or mv.name != name:
+        if mv is None or mv.deleted is not None or mv.name != name or mv.version != version:
             return None
         return self.decorate(mv, self.alias_table(name))
 
@@ -210,7 +212,7 @@ class Snapshot:
         table = self.alias_table(name)
         for number in self.version_numbers(name):
             mv = self.raw_version(name, number)
-            if mv is not None and mv.deleted is None:
+            if mv is not None and mv.deleted is None and (mv.name, mv.version) == (name, number):
                 yield self.decorate(mv, table)
 
     def model_dirs(self) -> list[str]:

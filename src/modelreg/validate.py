@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from modelreg import layout, problems, schema, yamlio
+from modelreg import layout, problems, schema, schemafast, yamlio
 from modelreg.errors import ManifestError
 from modelreg.problems import Problem
 from modelreg.snapshot import Files
@@ -62,6 +62,7 @@ class _Run:
         self.files = files
         self.found: list[Problem] = []
         self.refused: set[str] = set()
+        self.judged: dict[str, int] = {}  # documents by kind: a large run gets the pre-check
 
     # -- reading, with refusals turned into problems --------------------------------------
 
@@ -106,7 +107,9 @@ class _Run:
             if path not in self.refused:
                 self.unknown(path, "a folder where a manifest file belongs")
             return None
-        loaded, found = schema.load_document(kind, data, path=path)
+        judged = self.judged[kind] = self.judged.get(kind, 0) + 1
+        precheck = judged > schemafast.PRECHECK_AFTER
+        loaded, found = schema.load_document(kind, data, path=path, precheck=precheck)
         self.found.extend(found)
         if loaded is None or not isinstance(loaded.data, dict):
             return None

@@ -2,10 +2,12 @@
 
 A row keeps the columns a later filter push-down needs (name, version, run_id, ...) and the
 whole parsed value as JSON (`manifest.model_to_dict` for models, a fixed-position list for
-versions), which loads far faster than YAML. Encoding
-is checked at write time: a value whose JSON would not decode to an equal value (an exotic
-hand-written YAML type, an empty signature) is stored without JSON and re-parsed from its blob
-when loaded, so the index never changes an answer.
+versions), which loads far faster than YAML. Encoding is checked at write time: a value whose
+JSON would not read back equal (an exotic hand-written YAML type, NaN, a key that is not a
+string) is stored without JSON and re-parsed from its blob when loaded, so the index never
+changes an answer. The check compares the JSON with the lists and dicts it was made from (issue
+#5: building the value again doubled the cost of a first build); that those hold every field
+of the value, and read back into an equal one, is tests/test_index_bulk.py's to check.
 """
 
 from __future__ import annotations
@@ -78,16 +80,21 @@ class Row(NamedTuple):
     tags: tuple[tuple[str, Any], ...]
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once, not per call
+
+
 def _dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(data)
 
 
-def _checked(value: Any, data: Any, decode: Any) -> str | None:
+def _checked(data: Any) -> str | None:
+    """`data` as JSON, or None when the JSON does not read back exactly (JSON keeps the
+    types of what modelreg reads: str, int, float, bool, None, list, dict of str)."""
     try:
         text = _dumps(data)
     except (TypeError, ValueError):
         return None
-    return text if decode(json.loads(text)) == value else None
+    return text if json.loads(text) == data else None
 
 
 def _tag_value(value: Any) -> Any:
@@ -101,16 +108,16 @@ def encode(kind: str, blob: str, value: Any) -> Row:
     tags = tuple((str(k), _tag_value(v)) for k, v in getattr(value, "tags", {}).items())
     if kind == VERSION:
         mv: ModelVersion = value
-        data = _checked(mv, version_to_list(mv), version_from_list)
+        data = _checked(version_to_list(mv))
         columns = (mv.name, mv.version, mv.run_id, mv.source, mv.created_at, mv.updated_at,
                    int(mv.deleted is not None))
         return Row(kind, blob, True, columns, data, tags)
     if kind == MODEL:
         model: RegisteredModel = value
-        data = _checked(model, manifest.model_to_dict(model), model_from_dict)
+        data = _checked(manifest.model_to_dict(model))
         return Row(kind, blob, True, (model.name, model.created_at), data, tags)
     table: Aliases = value
-    data = _checked(table, aliases_to_dict(table.table), aliases_from_dict)
+    data = _checked(aliases_to_dict(table.table))
     return Row(kind, blob, True, (), data, ())
 
 
