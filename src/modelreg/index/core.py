@@ -6,31 +6,43 @@ moves from X to Y by diffing the two trees, and parses only blobs it has never s
 right after any Git operation (checkout, reset, amend, rebase, gc), and disposable: a missing,
 corrupt or foreign file is rebuilt; a locked or unwritable one is replaced, for this process,
 by one in memory. No answer, and no error, depends on the file.
+
+Searches (`search_versions`, `search_models`) are answered in the file too: SQL selects and
+orders the candidates, Python checks each with `modelreg.search`'s own predicate, and only
+the page is built (index/query.py, index/pages.py). Every question goes through `_answer`, so
+the guarantees above hold for them alike.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from modelreg import layout
-from modelreg.index import codec, db, load, plan, write
+from modelreg.index import codec, db, load, pages, plan, write
 from modelreg.index.gittrees import MissingTree, Trees
 from modelreg.index.stats import IndexStats
 from modelreg.model import ModelVersion, RegisteredModel
 
 if TYPE_CHECKING:
     from modelreg.gitrepo import GitRepo
+    from modelreg.search import Request
 
 T = TypeVar("T")
 Query = Callable[[sqlite3.Connection, Trees], list[T]]
 INDEX_DIR = "modelreg"
 _ATTEMPTS = 4
 
+
+_COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_COMMIT_TREES: dict[tuple[str, str, str], str | None] = {}
+_COMMIT_TREES_MAX = 10_000
 
 # What a damaged file can raise besides sqlite3's errors. A bug of ours raising one of these
 # is not hidden: the same code then runs on an index in memory and raises again.
@@ -96,6 +108,16 @@ class Index:
     def model_names(self, commit: str | None) -> list[str]:
         return self._answer(commit, load.model_names)
 
+    def search_versions(self, commit: str | None, request: Request) -> list[ModelVersion]:
+        """The live versions at `commit` that `request` selects, in its order, from its offset:
+        at most limit + 1 (`request.page` makes the page). What `request.run(versions(commit))`
+        gives, without building every version (index/pages.py says how)."""
+        return self._answer(commit, partial(pages.versions, request=request))
+
+    def search_models(self, commit: str | None, request: Request) -> list[RegisteredModel]:
+        """The same for registered models, each with its latest version per stage."""
+        return self._answer(commit, partial(pages.models, request=request))
+
     # -- how ----------------------------------------------------------------------------
 
     def _answer(self, commit: str | None, query: Query[T]) -> list[T]:
@@ -122,8 +144,16 @@ class Index:
             return self._ask(self._in_memory(), trees, tree, query)
 
     def _models_tree(self, commit: str) -> str | None:
-        files = self.repo.tree_files(commit, self.prefix)
-        tree: str | None = files.tree_id(layout.MODELS_DIR)
+        """The models tree of `commit`: read once per process, since a commit id names one
+        tree forever (a search then reads no Git object at all)."""
+        key = (str(self.repo.git_dir), self.prefix, commit)
+        if key in _COMMIT_TREES:
+            return _COMMIT_TREES[key]
+        tree: str | None = self.repo.tree_files(commit, self.prefix).tree_id(layout.MODELS_DIR)
+        if _COMMIT_ID.fullmatch(commit):  # not a ref name, which moves
+            if len(_COMMIT_TREES) >= _COMMIT_TREES_MAX:
+                _COMMIT_TREES.clear()
+            _COMMIT_TREES[key] = tree
         return tree
 
     def _ask(self, conn: sqlite3.Connection, trees: Trees, tree: str, query: Query[T]) -> list[T]:

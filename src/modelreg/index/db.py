@@ -4,21 +4,25 @@ Tables of two sorts. Content tables (`*_manifests`, `*_tags`) hold parsed manife
 id: a blob's id never changes meaning, so a row is never updated, only pruned when nothing
 refers to it. State tables (`dirs`, `files`) are one models tree, whose id is `meta.tree`:
 each model folder's tree id and its manifests' blob ids. Several processes share the file:
-WAL (readers never wait), `BEGIN IMMEDIATE` for writes, and a busy timeout.
+WAL (readers never wait), `BEGIN IMMEDIATE` for writes, and a busy timeout. Searches read the
+tag tables by key and value (their primary key) and call `modelreg_like`, a SQL function each
+connection defines (nothing of it is stored in the file).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from modelreg.index import codec
+from modelreg.search.evaluate import like_regex
 
 APPLICATION_ID = 0x6D524958  # "mRIX": a file with another id is not ours
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3  # 3: tags ordered by tag, and `odd_tags`, for searches in SQL
 BUSY_SECONDS = 30.0
 
 _SCHEMA = (
@@ -38,10 +42,14 @@ _SCHEMA = (
     " version INTEGER, run_id TEXT, source TEXT, created_at TEXT, updated_at TEXT,"
     " deleted INTEGER, data TEXT)",
     "CREATE INDEX versions_by_run ON version_manifests(run_id)",
-    "CREATE TABLE model_tags(blob TEXT NOT NULL, key TEXT NOT NULL, value,"
-    " PRIMARY KEY(blob, key)) WITHOUT ROWID",
-    "CREATE TABLE version_tags(blob TEXT NOT NULL, key TEXT NOT NULL, value,"
-    " PRIMARY KEY(blob, key)) WITHOUT ROWID",
+    # Ordered by tag, so that a search by tag (index/query.py) finds its blobs directly.
+    "CREATE TABLE model_tags(key TEXT NOT NULL, value NOT NULL, blob TEXT NOT NULL,"
+    " PRIMARY KEY(key, value, blob)) WITHOUT ROWID",
+    "CREATE TABLE version_tags(key TEXT NOT NULL, value NOT NULL, blob TEXT NOT NULL,"
+    " PRIMARY KEY(key, value, blob)) WITHOUT ROWID",
+    # Manifests whose tags the `*_tags` rows may misstate (see write.odd_tags): every tag
+    # search takes them as candidates and lets Python judge.
+    "CREATE TABLE odd_tags(blob TEXT PRIMARY KEY) WITHOUT ROWID",
 )
 
 TABLE = {codec.MODEL: "model_manifests", codec.ALIASES: "alias_manifests",
@@ -57,6 +65,7 @@ def connect(path: str | Path, prefix: str) -> sqlite3.Connection:
     conn = sqlite3.connect(
         str(path), timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False
     )
+    _functions(conn)
     try:
         _prepare(conn, prefix)
     except BaseException:
@@ -81,6 +90,25 @@ def _prepare(conn: sqlite3.Connection, prefix: str) -> None:
     meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     if meta.get("codec") != codec.CODEC or meta.get("prefix") != prefix or "tree" not in meta:
         raise Foreign("an index of another modelreg version or registry")
+
+
+def _functions(conn: sqlite3.Connection) -> None:
+    """SQL functions the searches use (a connection's own: nothing of them is in the file)."""
+    conn.create_function("modelreg_like", 3, _like, deterministic=True)
+
+
+def _like(pattern: object, ignore_case: object, value: object) -> int:
+    """`value` LIKE (or ILIKE) `pattern` exactly as `modelreg.search` decides it: the same
+    regex, so SQL and Python never disagree on case folding or escapes. Never raises (an
+    error inside SQLite would read as a damaged file)."""
+    if not isinstance(value, str) or not isinstance(pattern, str):
+        return 0
+    return int(_matcher(pattern, bool(ignore_case))(value) is not None)
+
+
+@functools.lru_cache(maxsize=64)
+def _matcher(pattern: str, ignore_case: bool) -> Callable[[str], object]:
+    return like_regex(pattern, ignore_case=ignore_case).fullmatch
 
 
 def _pragma(conn: sqlite3.Connection, name: str) -> int:
@@ -125,6 +153,7 @@ def trouble(exc: sqlite3.Error) -> str:
 def memory(prefix: str) -> sqlite3.Connection:
     """An index that lives only as long as the process: when the file cannot be used."""
     conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    _functions(conn)
     with immediate(conn):
         _create(conn, prefix)
     return conn
@@ -172,11 +201,20 @@ def stored_dirs(conn: sqlite3.Connection) -> dict[str, str]:
     return dict(conn.execute("SELECT dir, tree FROM dirs").fetchall())
 
 
+def where_in(
+    conn: sqlite3.Connection, select: str, column: str, keys: Sequence[Any]
+) -> Iterator[Any]:
+    """`select ... WHERE column IN (...)` over any number of keys (SQLite caps parameters);
+    `select` may hold a WHERE clause of its own."""
+    joiner = " AND " if " WHERE " in select else " WHERE "
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        yield from conn.execute(f"{select}{joiner}{column} IN ({marks})", chunk)
+
+
 def _by_blob(conn: sqlite3.Connection, select: str, blobs: list[str]) -> Iterator[Any]:
-    """`select ... WHERE blob IN (...)` over any number of blobs (SQLite caps parameters)."""
-    for start in range(0, len(blobs), _CHUNK):
-        chunk = blobs[start : start + _CHUNK]
-        yield from conn.execute(f"{select} WHERE blob IN ({','.join('?' * len(chunk))})", chunk)
+    return where_in(conn, select, "blob", blobs)
 
 
 _CHUNK = 500
@@ -190,3 +228,8 @@ def known(conn: sqlite3.Connection, kind: str, blobs: Iterable[str]) -> set[str]
 def data_of(conn: sqlite3.Connection, kind: str, blobs: list[str]) -> dict[str, str | None]:
     """The stored JSON of parsed manifests, by blob id."""
     return dict(_by_blob(conn, f"SELECT blob, data FROM {TABLE[kind]}", blobs))
+
+
+def manifests(conn: sqlite3.Connection, kind: str, blobs: list[str]) -> Iterator[Any]:
+    """(blob, ok, data) of parsed manifests."""
+    return _by_blob(conn, f"SELECT blob, ok, data FROM {TABLE[kind]}", blobs)

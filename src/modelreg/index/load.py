@@ -11,9 +11,9 @@ from typing import Any
 
 from modelreg import manifest
 from modelreg.errors import ManifestError
-from modelreg.index import codec, db
+from modelreg.index import bulk, codec, db
 from modelreg.index.gittrees import Trees
-from modelreg.index.plan import DirUpdate, needed
+from modelreg.index.plan import DirUpdate, kind_of
 from modelreg.model import ModelVersion, RegisteredModel
 from modelreg.snapshot import ParseStats
 
@@ -40,17 +40,48 @@ def parse(trees: Trees, kind: str, blob: str) -> Any:
     return value
 
 
+def row_of(trees: Trees, kind: str, blob: str) -> codec.Row:
+    return codec.encode(kind, blob, parse(trees, kind, blob))
+
+
 def prepare(conn: sqlite3.Connection, trees: Trees, updates: list[DirUpdate]) -> list[codec.Row]:
-    """Rows for every blob the updates refer to that the file does not hold yet."""
-    rows = []
-    for kind, blobs in needed(updates).items():
-        for blob in sorted(blobs - db.known(conn, kind, blobs)):
-            rows.append(codec.encode(kind, blob, parse(trees, kind, blob)))
+    """Rows for every blob the updates refer to that the file does not hold yet, sorted by
+    blob id (inserts then walk the B-trees in order)."""
+    rows = bulk.rows(trees, _wanted(conn, updates), row_of)
+    rows.sort(key=lambda row: row.blob)
     return rows
 
 
-def _values(conn: sqlite3.Connection, trees: Trees, kind: str, blobs: list[str]) -> dict[str, Any]:
-    """Values by blob id: from the memo, else from stored JSON, else parsed again."""
+def _wanted(conn: sqlite3.Connection, updates: list[DirUpdate]) -> bulk.Wanted:
+    """(kind, blob) of each blob the updates refer to that the file does not hold, in the
+    trees' order: the pack's order, so reading them is ~4x faster than by id (issue #5)."""
+    order: dict[tuple[str, str], None] = {}
+    for update in updates:
+        for key, blob in update.files.items():
+            if blob is not None:
+                order[(kind_of(key), blob)] = None
+    by_kind: dict[str, list[str]] = {}
+    for kind, blob in order:
+        by_kind.setdefault(kind, []).append(blob)
+    held = {kind: _held(conn, kind, blobs) for kind, blobs in by_kind.items()}
+    return [(kind, blob) for kind, blob in order if blob not in held[kind]]
+
+
+def _held(conn: sqlite3.Connection, kind: str, blobs: list[str]) -> set[str]:
+    """Which `blobs` the file holds: many are looked up in one pass over the table."""
+    if len(blobs) <= _BULK:
+        return db.known(conn, kind, blobs)
+    return {row[0] for row in conn.execute(f"SELECT blob FROM {db.TABLE[kind]}")}
+
+
+_BULK = 2000  # missing values from which one pass over the whole table beats lookups
+
+
+def values_of(
+    conn: sqlite3.Connection, trees: Trees, kind: str, blobs: list[str]
+) -> dict[str, Any]:
+    """Values by blob id (every blob parsed fine): from the memo, else from stored JSON, else
+    parsed again."""
     out: dict[str, Any] = {}
     missing = []
     for blob in blobs:
@@ -59,25 +90,29 @@ def _values(conn: sqlite3.Connection, trees: Trees, kind: str, blobs: list[str])
             missing.append(blob)
         else:
             out[blob] = value
-    if 2 * len(missing) > len(blobs):  # one pass over the table beats many lookups
+    if len(missing) > _BULK and 2 * len(missing) > len(blobs):
         stored = dict(conn.execute(f"SELECT blob, data FROM {db.TABLE[kind]}").fetchall())
     else:
         stored = db.data_of(conn, kind, missing)
-    with _no_gc(len(missing) > 1000):
+    with no_gc(len(missing) > 1000):
         for blob in missing:
-            data = stored[blob]
-            if data is None:  # stored without JSON (see codec): parse the blob again
-                value = parse(trees, kind, blob)
-            else:
-                trees.stats.rows_decoded += 1
-                value = codec.decode(kind, data)
-                codec.remember(kind, blob, value)
-            out[blob] = value
+            out[blob] = build(trees, kind, blob, stored[blob])
     return out
 
 
+def build(trees: Trees, kind: str, blob: str, data: str | None) -> Any:
+    """The value of a blob from its stored JSON, remembered; `data` None: stored without JSON
+    (see codec), so the blob is parsed again."""
+    if data is None:
+        return parse(trees, kind, blob)
+    trees.stats.rows_decoded += 1
+    value = codec.decode(kind, data)
+    codec.remember(kind, blob, value)
+    return value
+
+
 @contextlib.contextmanager
-def _no_gc(bulk: bool) -> Iterator[None]:
+def no_gc(bulk: bool) -> Iterator[None]:
     """Building many values makes the cycle collector walk the whole heap again and again
     (and they hold no cycles): pause it, as `json` and `pickle` users do for bulk loads."""
     paused = bulk and gc.isenabled()
@@ -96,7 +131,7 @@ def _aliases(conn: sqlite3.Connection, trees: Trees) -> dict[str, codec.Aliases]
         "SELECT d.dir, a.blob FROM dirs d JOIN alias_manifests a ON a.blob = d.aliases_blob"
         " WHERE d.name IS NOT NULL AND a.ok = 1"
     ).fetchall()
-    values = _values(conn, trees, codec.ALIASES, [blob for _, blob in rows])
+    values = values_of(conn, trees, codec.ALIASES, [blob for _, blob in rows])
     return {dirname: values[blob] for dirname, blob in rows}
 
 
@@ -110,7 +145,7 @@ def versions(conn: sqlite3.Connection, trees: Trees) -> list[ModelVersion]:
     tables = _aliases(conn, trees)
     rows = conn.execute(_VERSIONS).fetchall()
     trees.stats.rows_loaded += len(rows)
-    values = _values(conn, trees, codec.VERSION, [blob for _, blob in rows])
+    values = values_of(conn, trees, codec.VERSION, [blob for _, blob in rows])
     out = []
     for dirname, blob in rows:
         mv: ModelVersion = values[blob]
@@ -129,7 +164,7 @@ def models(conn: sqlite3.Connection, trees: Trees) -> list[RegisteredModel]:
     tables = _aliases(conn, trees)
     rows = conn.execute(_MODELS).fetchall()
     trees.stats.rows_loaded += len(rows)
-    values = _values(conn, trees, codec.MODEL, [blob for _, blob in rows])
+    values = values_of(conn, trees, codec.MODEL, [blob for _, blob in rows])
     out = []
     for dirname, blob in rows:
         model: RegisteredModel = values[blob]

@@ -6,6 +6,7 @@ Everything here runs inside the caller's `BEGIN IMMEDIATE` transaction.
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from modelreg import layout
 from modelreg.index import codec
@@ -33,13 +34,27 @@ def insert(conn: sqlite3.Connection, rows: list[codec.Row]) -> None:
         if kind in _TAGS:
             conn.executemany(
                 f"INSERT OR IGNORE INTO {_TAGS[kind]} VALUES (?, ?, ?)",
-                [(r.blob, k, v) for r in mine for k, v in r.tags],
+                # NaN, which SQLite would hold as NULL, as text (its blob is odd anyway)
+                [(k, v if v == v else "NaN", r.blob) for r in mine for k, v in r.tags],
             )
+            conn.executemany("INSERT OR IGNORE INTO odd_tags VALUES (?)",
+                             [(r.blob,) for r in mine if odd_tags(r.tags)])
     if rows:
         conn.execute(
             "UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'inserted'",
             (len(rows),),
         )
+
+
+def odd_tags(tags: tuple[tuple[str, Any], ...]) -> bool:
+    """Whether the tag rows may misstate a manifest's tags, so that SQL could miss a match.
+
+    A hand-written YAML value may be a number, NaN (SQLite's NULL), a boolean, null, a list
+    or a mapping (the last three stored as JSON text, which `!=` would compare as a string).
+    A string that looks like such JSON counts too. Manifests modelreg writes have none.
+    (Keys are always text: `yamlio` builds mapping keys from the scalar's text.)
+    """
+    return any(not isinstance(v, str) or v[:1] in ("[", "{") or v == "null" for _, v in tags)
 
 
 def apply(conn: sqlite3.Connection, tree: str, updates: list[DirUpdate]) -> None:
@@ -133,4 +148,6 @@ _PRUNE = (
     " (SELECT aliases_blob FROM dirs WHERE aliases_blob IS NOT NULL)",
     "DELETE FROM version_tags WHERE blob NOT IN (SELECT blob FROM version_manifests)",
     "DELETE FROM model_tags WHERE blob NOT IN (SELECT blob FROM model_manifests)",
+    "DELETE FROM odd_tags WHERE blob NOT IN (SELECT blob FROM version_manifests)"
+    " AND blob NOT IN (SELECT blob FROM model_manifests)",
 )

@@ -74,11 +74,15 @@ class ReadMixin(RegistryCore):
         """MlflowClient.search_model_versions: MLflow's filter grammar, order and paging."""
         from modelreg import search
 
-        records = self.all_versions()
-        return search.search_versions(
-            records, filter_string, order_by=order_by, max_results=max_results,
-            page_token=page_token,
-        )
+        request = search.prepare(search.VERSIONS, filter_string, order_by=order_by,
+                                 max_results=max_results, page_token=page_token)
+        if self._tx is not None:  # pending writes: no commit for the index to read
+            return request.run(self.all_versions())
+        from modelreg.index import Index
+
+        # The index filters, orders and pages in SQL, building only the candidates (DESIGN §6).
+        with Index.open(self.repo, self.prefix) as index:
+            return request.page(index.search_versions(self.head(), request))
 
     def search_registered_models(
         self,
@@ -89,14 +93,18 @@ class ReadMixin(RegistryCore):
     ) -> Page[RegisteredModel]:
         """MlflowClient.search_registered_models; as in MLflow, each model comes with its
         latest version per stage (read for the models of this page only)."""
-        from dataclasses import replace
-
         from modelreg import search
 
-        page = search.search_models(
-            self.all_models(), filter_string, order_by=order_by, max_results=max_results,
-            page_token=page_token,
-        )
+        request = search.prepare(search.MODELS, filter_string, order_by=order_by,
+                                 max_results=max_results, page_token=page_token)
+        if self._tx is None:  # the index fills latest versions from its own rows
+            from modelreg.index import Index
+
+            with Index.open(self.repo, self.prefix) as index:
+                return request.page(index.search_models(self.head(), request))
+        from dataclasses import replace
+
+        page = request.run(self.all_models())
         snap = self.snapshot()
         filled = [replace(m, latest_versions=tuple(_latest_per_stage(snap, m.name))) for m in page]
         return search.Page(filled, page.token)

@@ -28,44 +28,46 @@ Where we differ from MLflow, on purpose:
 Defaults and limits are MLflow's: max_results 10,000 versions (at most 200,000) and 100 models
 (at most 1,000). Ties are always broken by name, then version number (descending), so pages
 never overlap or skip. A filter is parsed and validated before any record is read.
+
+`prepare` checks a search into a `Request`; `Request.run` answers it over records in memory,
+and the read index answers the same request in SQL (`modelreg.index.query`), building only
+the candidates and checking each with the predicate compiled here: one meaning, two engines.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
-from typing import TypeVar
 
 from modelreg.model import ModelVersion, RegisteredModel
-from modelreg.search.evaluate import like_regex, select
+from modelreg.search.evaluate import like_regex
 from modelreg.search.fields import (
     MODELS,
-    SCHEMAS,
     SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
     SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD,
     SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
     SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD,
     VERSIONS,
-    Schema,
 )
-from modelreg.search.order import parse_order_by, sort
-from modelreg.search.paging import Page, check_max_results, fingerprint, make_token, read_token
-from modelreg.search.parser import Condition, parse
+from modelreg.search.paging import Page
+from modelreg.search.parser import Condition
+from modelreg.search.request import Request, parse_conditions, prepare
 
 __all__ = [
+    "MODELS",
     "SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT",
     "SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD",
     "SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT",
     "SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD",
+    "VERSIONS",
     "Condition",
     "Page",
+    "Request",
     "like_regex",
     "parse_filter",
+    "prepare",
     "search_models",
     "search_versions",
 ]
-
-R = TypeVar("R")
 
 
 def search_versions(
@@ -77,7 +79,9 @@ def search_versions(
     page_token: str | None = None,
 ) -> Page[ModelVersion]:
     """MlflowClient.search_model_versions over `records` (live versions; may be lazy)."""
-    return _search(VERSIONS, records, filter_string, order_by, max_results, page_token)
+    request = prepare(VERSIONS, filter_string, order_by=order_by, max_results=max_results,
+                      page_token=page_token)
+    return request.run(records)
 
 
 def search_models(
@@ -89,34 +93,12 @@ def search_models(
     page_token: str | None = None,
 ) -> Page[RegisteredModel]:
     """MlflowClient.search_registered_models over `models` (may be lazy)."""
-    return _search(MODELS, models, filter_string, order_by, max_results, page_token)
+    request = prepare(MODELS, filter_string, order_by=order_by, max_results=max_results,
+                      page_token=page_token)
+    return request.run(models)
 
 
 def parse_filter(filter_string: str | None, kind: str = "versions") -> tuple[Condition, ...]:
     """The conditions of a filter string (`kind` is "versions" or "models"); raises
     InvalidParameter naming the bad part. Useful to validate a filter before searching."""
-    return _parse(filter_string or "", kind)
-
-
-@lru_cache(maxsize=256)
-def _parse(filter_string: str, kind: str) -> tuple[Condition, ...]:
-    return parse(filter_string, SCHEMAS[kind])
-
-
-def _search(
-    schema: Schema,
-    records: Iterable[R],
-    filter_string: str | None,
-    order_by: Sequence[str] | None,
-    max_results: int | None,
-    page_token: str | None,
-) -> Page[R]:
-    limit = check_max_results(max_results, schema)
-    conditions = _parse(filter_string or "", schema.kind)
-    keys = parse_order_by(order_by, schema)
-    query = fingerprint(schema, conditions, keys)
-    offset = read_token(page_token, query)
-    matches = select(records, conditions, schema)
-    sort(matches, keys, schema)
-    end = offset + limit
-    return Page(matches[offset:end], make_token(end, query) if end < len(matches) else None)
+    return parse_conditions(filter_string or "", kind)

@@ -5,6 +5,8 @@ comparison, not even `!=` or NOT IN (SQL's NULL). LIKE is case-sensitive, ILIKE 
 `%` is any run of characters, `_` one character, and a backslash makes the next character
 literal (`'fraud\\_%'`). Everything else in a pattern is literal, including regex
 metacharacters (MLflow's file store turns patterns into regexes unescaped; we escape them).
+A value that is no string (a number or list in a hand-written YAML tag) matches no LIKE and
+is no member of an IN list.
 """
 
 from __future__ import annotations
@@ -48,6 +50,18 @@ def like_regex(pattern: str, *, ignore_case: bool = False) -> re.Pattern[str]:
     return re.compile(_LIKE_PART.sub(part, pattern), flags)
 
 
+def like_prefix(pattern: str) -> tuple[str, bool]:
+    """The literal text every match of LIKE `pattern` starts with, and whether it is the whole
+    pattern (no `%` or `_`: LIKE is then equality). The index turns it into a range."""
+    literal: list[str] = []
+    for m in _LIKE_PART.finditer(pattern):
+        escaped, percent, underscore, text = m.groups()
+        if percent or underscore:
+            return "".join(literal), False
+        literal.append(escaped if escaped is not None else text)
+    return "".join(literal), True
+
+
 def select(records: Iterable[R], conditions: tuple[Condition, ...], schema: Schema) -> list[R]:
     """The records matching every condition, in their order, as a new list."""
     if not conditions:
@@ -87,8 +101,17 @@ def _tag_getter(key: str | None) -> Callable[[Any], Any]:
 def _check(op: str, value: Any) -> Predicate:
     if op in ("LIKE", "ILIKE"):
         match = like_regex(value, ignore_case=op == "ILIKE").fullmatch
-        return lambda x: match(x) is not None
+        # A hand-written YAML tag may hold a number or a list: no string, so no match.
+        return lambda x: isinstance(x, str) and match(x) is not None
     if op in ("IN", "NOT IN"):
         members = frozenset(value)
-        return members.__contains__ if op == "IN" else (lambda x: x not in members)
+        inside = partial(_member, members)
+        return inside if op == "IN" else (lambda x: not inside(x))
     return partial(_FLIPPED[op], value)
+
+
+def _member(members: frozenset[Any], x: Any) -> bool:
+    try:
+        return x in members
+    except TypeError:  # a list or a mapping (hand-written YAML) is none of the strings
+        return False
