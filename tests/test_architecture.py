@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,12 +23,16 @@ from typing import NamedTuple
 
 import pytest
 
+from helpers import init_registry, make_model
+from modelreg import RegisterOptions
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "modelreg"
 
 DOMAIN = (
     "model.py", "names.py", "layout.py", "manifest.py", "yamlio.py", "snapshot.py", "change.py",
     "uris.py", "digest.py", "ops", "search", "diff", "render.py", "history.py", "views.py",
+    "yamlfast", "schemafast.py",
     "validate.py", "problems.py", "schema.py", "applyfile", "mlmodel.py", "github_files.py",
     "policy", "reporters.py", "check/__init__.py", "check/codes.py", "check/view.py",
     "check/scope.py", "check/rules.py", "check/artifacts.py", "check/judging.py",
@@ -197,6 +202,81 @@ def test_importing_every_domain_module_loads_no_world() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert out.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------- what a command's process loads
+
+# Issue #5: a `modelreg` process is mostly start-up (a resolve's own work is ~2 ms of ~90), so
+# each command loads only what it runs (STYLE §12). The names are packages costing 10-70 ms to
+# import (pygit2 ~40, jsonschema ~45, fsspec ~40, filelock ~10), subsystems of ours a command
+# does not use, and the few cheap modules a read once loaded for nothing (hashlib ~2.5 ms).
+NEVER_READ = ("pygit2", "fsspec", "jsonschema", "referencing", "attrs", "tqdm", "filelock")
+WRITE_ONLY = ("modelreg.writer", "modelreg.change", "modelreg.ops", "modelreg.schema",
+              "modelreg.landing", "modelreg.policy", "modelreg.diff", "modelreg.history")
+RESOLVE_SKIPS = (*NEVER_READ, *WRITE_ONLY, "modelreg.index", "modelreg.search",
+                 "modelreg.problems", "modelreg.cli.progress", "hashlib", "sqlite3")
+SEARCH_SKIPS = (*NEVER_READ, *WRITE_ONLY)
+# A direct write commits through pygit2 and checks its manifests with jsonschema; it never
+# pushes or proposes (`landing`), judges no policy the registry does not have, reads no index.
+WRITE_SKIPS = ("fsspec", "tqdm", "modelreg.landing", "modelreg.policy", "modelreg.diff",
+               "modelreg.history", "modelreg.index", "modelreg.search")
+STARTUP_CASES = [
+    (["--help"], SEARCH_SKIPS),  # click asks every command module for its help line
+    (["--version"], RESOLVE_SKIPS),
+    (["resolve", "models:/fraud@champion"], RESOLVE_SKIPS),
+    (["resolve", "models:/fraud/1", "--json"], RESOLVE_SKIPS),
+    (["versions", "show", "fraud", "1"], RESOLVE_SKIPS),
+    (["search", "tags.team = 'risk'"], SEARCH_SKIPS),
+    (["models", "list", "--filter", "name LIKE 'fr%'"], SEARCH_SKIPS),
+    (["alias", "set", "fraud", "challenger", "1"], WRITE_SKIPS),
+    (["versions", "tag", "fraud", "1", "note", "checked"], WRITE_SKIPS),
+    (["register", "fraud", "{model}", "--reference", "--tag", "k=v"], ("tqdm", *WRITE_SKIPS[2:])),
+]
+
+
+def loaded_by(argv: list[str], cwd: Path, watched: tuple[str, ...]) -> list[str]:
+    """The watched modules (or their submodules) a real `modelreg ARGV` process had loaded
+    when it ended; the command itself must succeed."""
+    code = (
+        "import json, sys\nfrom modelreg.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit as exc:\n    code = exc.code\n"
+        f"watched = {watched!r}\n"
+        "found = sorted({w for w in watched for m in list(sys.modules)"
+        " if m == w or m.startswith(w + '.')})\n"
+        "print(json.dumps([code, found]), file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True)
+    code_, found = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert code_ in (0, None), f"modelreg {' '.join(argv)} failed: {proc.stderr}"
+    return list(found)
+
+
+@pytest.fixture
+def small_registry(tmp_path: Path, repo: Path) -> Path:
+    """A registry folder with `fraud` version 1 (tag team=risk, alias champion) whose search
+    index is warm, as a second search finds it."""
+    registry = init_registry(repo)
+    registry.register("fraud", make_model(tmp_path / "model"),
+                      options=RegisterOptions(tags={"team": "risk"}))
+    registry.set_registered_model_alias("fraud", "champion", 1)
+    assert len(registry.search_model_versions("tags.team = 'risk'")) == 1
+    return registry.location.path
+
+
+@pytest.mark.parametrize(("argv", "skips"), STARTUP_CASES,
+                         ids=[" ".join(argv) for argv, _ in STARTUP_CASES])
+def test_a_command_process_loads_only_what_it_runs(
+    argv: list[str], skips: tuple[str, ...], small_registry: Path, tmp_path: Path
+) -> None:
+    argv = [a.format(model=(tmp_path / "model").as_uri()) for a in argv]
+    assert loaded_by(argv, small_registry, skips) == []
+
+
+def test_the_startup_check_sees_a_loaded_module(small_registry: Path) -> None:
+    """The check above can fail: a write does load the writer and its operation."""
+    watched = ("modelreg.change", "modelreg.ops", "modelreg.writer")
+    assert loaded_by(["alias", "set", "fraud", "challenger", "1"], small_registry,
+                     watched) == sorted(watched)
 
 
 # ---------------------------------------------------------------- the tools stay green

@@ -6,7 +6,6 @@ registry's place in the repository. Nothing here touches the disk.
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 REGISTRY_FILE = "registry.yaml"
@@ -45,6 +44,8 @@ def model_dir(name: str) -> str:
     if out.split(".")[0].lower() in _WINDOWS_RESERVED:
         out = _escape(out[0]) + out[1:]
     if len(out.encode()) > MAX_DIR_BYTES:
+        import hashlib  # only for names this long: ~2.5 ms a process otherwise
+
         digest = hashlib.sha256(name.encode()).hexdigest()[:16]
         prefix = out[: MAX_DIR_BYTES - 17]
         prefix = re.sub(r"%[0-9A-F]?$", "", prefix)  # never cut an escape in half

@@ -10,10 +10,12 @@ caller passes it in (lists leave it null, `resolve` and `versions show` fill it)
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from modelreg.model import Artifacts, ModelVersion, RegisteredModel
-from modelreg.problems import Problem
+
+if TYPE_CHECKING:  # annotations only: a resolve or a write never loads the problem module
+    from modelreg.problems import Problem
 
 
 class ArtifactsJson(TypedDict):

@@ -94,6 +94,8 @@ def landing_json() -> dict[str, Any] | None:
 
 def report(registry: Any, *, to_stderr: bool) -> None:
     """Say where the last write went, when it went to a remote."""
+    if getattr(registry, "mode", "direct") == "direct":
+        return  # on the local branch: nothing to say, and `modelreg.landing` (~10 ms) unneeded
     for line in landing_lines(getattr(registry, "last_write", None)):
         click.echo(line, err=to_stderr)
 

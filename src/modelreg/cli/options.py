@@ -6,7 +6,6 @@ start of every command stay light (STYLE §12).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -70,6 +69,8 @@ def emit(value: Any, *, as_json: bool, text: str | None = None) -> None:
     reads the branch `proposal status` needs from stdout, not from the lines on stderr.
     """
     if as_json:
+        import json
+
         from modelreg.cli.landing import landing_json
 
         where = landing_json()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from modelreg import views
-from modelreg.cli import progress
 from modelreg.cli.options import at_option, emit, json_option, location_of, open_registry
 
 
@@ -34,6 +33,8 @@ def download(uri: str, dest: str, at: str | None, as_json: bool) -> None:
 
     Every file's sha256 is checked; DEST appears whole or not at all.
     """
+    from modelreg.cli import progress  # only a download draws a bar: resolve and search skip it
+
     registry = open_registry(at)
     mv = registry.resolve(uri)
     with progress.bar(quiet=as_json) as callback:
