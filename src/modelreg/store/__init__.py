@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 
 def open_store(
-    url: str, *, base_dir: Path, storage_options: dict[str, Any] | None = None
+    url: str, *, base_dir: Path, storage_options: dict[str, Any] | None = None,
+    concurrency: int | None = None,
 ) -> Store:
     """The store at `url`: an fsspec URL (`s3://bucket/prefix`, `memory://x`, `file:///abs`)
     or a local path, relative to `base_dir` (the registry folder) unless absolute.
@@ -30,20 +31,26 @@ def open_store(
     from them or from fsspec's configuration and the environment, never from the URL.
     The filesystem is opened on first use: `location` (what a resolve prints) needs only
     the URL, and importing fsspec costs a resolve more than the resolve itself.
+    `concurrency` is how many files a transfer to or from a remote store moves at once
+    (default `$MODELREG_TRANSFER_CONCURRENCY`, else 16; 1 is one request after another).
     """
     from modelreg.store.backend import open_url
     from modelreg.store.core import LazyOpen, Store
+    from modelreg.store.transfer import sized_pool
 
     check_no_credentials(url)
+    protocol = protocol_of(url)
 
     def opener() -> Opened:
-        return open_url(url, base_dir=Path(base_dir), storage_options=storage_options)
+        options = sized_pool(protocol, storage_options, concurrency)
+        return open_url(url, base_dir=Path(base_dir), storage_options=options)
 
     return Store(
         url=address(url, base_dir=Path(base_dir)),
         opener=LazyOpen(opener),
-        protocol=protocol_of(url),
+        protocol=protocol,
         storage_options=dict(storage_options or {}),
+        concurrency=concurrency,
     )
 
 

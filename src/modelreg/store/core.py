@@ -25,7 +25,7 @@ from modelreg.store import records
 from modelreg.store.backend import Opened, backend_errors, open_url, protocol_of
 from modelreg.store.credentials import redact
 from modelreg.store.hashing import check_entries, sort_entries, stored_uri
-from modelreg.store.transfer import Got, read_files, write_blob
+from modelreg.store.transfer import Got, read_files, sized_pool, workers_for, write_blob
 
 _REGISTRY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
@@ -59,6 +59,7 @@ class Store:
     opener: LazyOpen
     protocol: str | None = None
     storage_options: Mapping[str, Any] = field(default_factory=dict)
+    concurrency: int | None = None  # requests in flight; None: $MODELREG_TRANSFER_CONCURRENCY
 
     @property
     def fs(self) -> Any:
@@ -197,6 +198,10 @@ class Store:
 
         return verify(self, artifacts)
 
+    def workers(self, fs: Any) -> int:
+        """How many files a transfer on `fs` moves at once (1 unless it is remote and async)."""
+        return workers_for(fs, self.concurrency)
+
     def sources(self, artifacts: Artifacts, files: Sequence[FileEntry]) -> Sources:
         """Where each file of `files` is read from."""
         if artifacts.mode is ArtifactMode.UNVERIFIED:
@@ -229,8 +234,9 @@ class Store:
         """The filesystem of a reference; the store's storage options apply to its protocol."""
         protocol = protocol_of(uri)
         same = protocol is not None and protocol == self.protocol
+        options = sized_pool(protocol, self.storage_options if same else None, self.concurrency)
         return open_url(uri, base_dir=Path.cwd(), label="referenced artifacts at",
-                        storage_options=self.storage_options if same else None)
+                        storage_options=options)
 
 
 def raise_unless_ok(got: Got, where: str) -> None:

@@ -2,7 +2,9 @@
 
 A download is written into a temporary folder beside the destination and renamed into place
 once every file matched: the destination appears whole or not at all, and a changed byte is an
-IntegrityError naming the file.
+IntegrityError naming the file. From a remote store the files are fetched several at a time
+(`transfer.read_files`); on a failure every transfer still running is waited for before the
+temporary folder is removed.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import secrets
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -35,9 +37,10 @@ def download(store: Store, artifacts: Artifacts, dest: Path, *, callback: Any = 
     progress.set_size(sum(f.size for f in files))
     tmp = _make_tmp(dest)
     try:
-        with backend_errors(sources.where, "read"):
-            for got in read_files(sources.fs, sources.pairs, opener=_writer(tmp),
-                                  callback=progress):
+        gots = read_files(sources.fs, sources.pairs, opener=_writer(tmp), callback=progress,
+                          workers=store.workers(sources.fs))
+        with backend_errors(sources.where, "read"), closing(gots):  # nothing writes after
+            for got in gots:
                 raise_unless_ok(got, sources.where)
         if dest.is_dir():
             dest.rmdir()  # empty, checked above
@@ -62,8 +65,10 @@ def verify(store: Store, artifacts: Artifacts) -> list[str]:
     except ArtifactError as exc:  # a file list that is missing or does not match the digest
         return [str(exc)]
     problems = _marker_problems(store, artifacts)
-    with backend_errors(sources.where, "read"):
-        for got in read_files(sources.fs, sources.pairs, opener=None, callback=DEFAULT_CALLBACK):
+    gots = read_files(sources.fs, sources.pairs, opener=None, callback=DEFAULT_CALLBACK,
+                      workers=store.workers(sources.fs))
+    with backend_errors(sources.where, "read"), closing(gots):
+        for got in gots:
             if not got.ok:
                 problems.append(f"file {got.entry.path!r} {describe(got)}")
     return problems

@@ -1,5 +1,5 @@
-"""sha256 of files in 8 MiB chunks (a large file never sits whole in memory), and the tree
-digest of a file list, which only `modelreg.digest.tree_digest` computes."""
+"""sha256 of files in pieces (a large file never sits whole in memory), and the tree digest of
+a file list, which only `modelreg.digest.tree_digest` computes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from modelreg import digest
 from modelreg.errors import IntegrityError
 from modelreg.model import ArtifactMode, Artifacts, FileEntry
 
-CHUNK = 8 << 20
+CHUNK = 8 << 20  # what a stream of an fsspec filesystem is read by
+BUFFER = 1 << 20  # a local file is read into one buffer, hashed while it is in the CPU's cache
 
 
 class Hashed(NamedTuple):
@@ -34,9 +35,32 @@ def hash_stream(
     return Hashed(size, h.hexdigest())
 
 
-def hash_local(path: Path) -> Hashed:
-    with open(path, "rb") as f:
-        return hash_stream(f.read)
+def hash_copy(
+    readinto: Callable[[bytearray], int | None], *, size_hint: int = BUFFER,
+    write: Callable[[memoryview], Any] | None = None, advance: Callable[[int], Any] | None = None,
+) -> Hashed:
+    """Read a local file once through one reused buffer, hashing it; `write` gets every piece
+    (to copy it: it must be consumed before the next read) and `advance` its size (progress).
+    One pass costs less than hashing, then copying (issue #5): the bytes are read once. The
+    buffer is no larger than `size_hint` (the size listed) needs: a small file costs no MiB."""
+    h = hashlib.sha256()
+    size = 0
+    buffer = bytearray(min(BUFFER, size_hint + 1))
+    view = memoryview(buffer)
+    while n := readinto(buffer):
+        piece = view[:n]
+        h.update(piece)
+        if write is not None:
+            write(piece)
+        if advance is not None:
+            advance(n)
+        size += n
+    return Hashed(size, h.hexdigest())
+
+
+def hash_local(path: Path, *, size_hint: int = BUFFER) -> Hashed:
+    with open(path, "rb", buffering=0) as f:
+        return hash_copy(f.readinto, size_hint=size_hint)
 
 
 def hash_bytes(data: bytes) -> Hashed:
