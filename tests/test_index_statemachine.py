@@ -816,6 +816,6 @@ def test_index_answers_equal_a_full_scan(
     run_state_machine_as_test(machine, settings=FAST)
 
 
-@pytest.mark.slow
+@pytest.mark.long  # minutes: `pytest -m long tests/test_index_statemachine.py`
 def test_index_answers_equal_a_full_scan_long(machine: type[IndexMachine]) -> None:
     run_state_machine_as_test(machine, settings=LONG)
