@@ -151,6 +151,7 @@ def build(root: Path, versions: int) -> tuple[Path, ModelVersion, Path]:
         raise SystemExit("git fast-import failed")
     git(repo, "gc", "-q")
     git(repo, "reset", "-q", "--hard", "main")  # the bench's own repository, not /work/main
+    git(repo, "config", "--unset", "gc.auto")  # from here on the writer maintains it, as a user's
     return repo, template, sample
 
 

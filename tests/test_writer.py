@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
 from conftest import git
 from modelreg import writer
-from modelreg.change import Change, OpContext
+from modelreg.change import Change, OpContext, Operation
 from modelreg.errors import Conflict, NotFound
 from modelreg.gitrepo import Checkout, GitRepo, commit_files, compare_and_swap
 from modelreg.snapshot import Snapshot
@@ -23,7 +24,7 @@ from modelreg.snapshot import Snapshot
 PREFIX = "ml/reg"
 
 
-def put(files: dict[str, bytes | None], summary: str = "Write files") -> writer.Operation:
+def put(files: Mapping[str, bytes | None], summary: str = "Write files") -> Operation:
     def op(snapshot: Snapshot, ctx: OpContext) -> Change:
         return Change(writes=files, op="test-write", summary=summary, trailers=(("Model", "m"),))
 

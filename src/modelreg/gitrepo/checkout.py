@@ -1,7 +1,9 @@
 """Keeping a checkout's files and index in line with the branch a write moved (DESIGN §4).
 
 A write commits from Git objects and moves the branch; the checkout then gets the changed
-files and their index entries, so `git status` stays clean. Before moving the branch the
+files and their index entries, so `git status` stays clean. Only those entries are read and
+replaced (`staging`), never the whole index (13 MB at 100,000 versions), and what `staging`
+does not handle is left to `git ls-files` and `git update-index`. Before moving the branch the
 writer leaves a note (`.git/modelreg/pending-sync`); a crash between the move and the sync is
 completed by the next write, which reads the note first.
 """
@@ -10,12 +12,15 @@ from __future__ import annotations
 
 import functools
 import os
+import subprocess
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from modelreg.errors import Conflict
+from modelreg.errors import Conflict, GitError
+from modelreg.gitrepo.indexfile import Unsupported
+from modelreg.gitrepo.staging import Index, Resplit, Unsplit
 from modelreg.snapshot import content_id
 
 if TYPE_CHECKING:
@@ -32,20 +37,23 @@ class Checkout:
         self.repo = repo
         self.root = repo.workdir
         self.note = repo.git_dir / PENDING
+        self.index = Index(repo.git_dir, split=repo.config_flag("core.splitIndex"),
+                           max_change=repo.config_int("splitIndex.maxPercentChange", 20))
 
-    def dirty(self, base: str | None, paths: Iterable[str]) -> list[str]:
-        """Paths (relative to the repository) whose index entry or file differs from `base`:
-        a write there would overwrite someone's uncommitted edits."""
-        files = self.repo.tree_files(base, "")
-        index = self.repo.raw.index
-        index.read(False)
-        out = []
-        for path in paths:
-            committed = files.blob_id(path)
-            staged = str(index[path].id) if path in index else None
-            if staged != committed or self._file_id(path) != committed:
-                out.append(path)
-        return out
+    def dirty(self, committed: Mapping[str, str | None]) -> list[str]:
+        """Paths (relative to the repository) whose index entry or file differs from their
+        committed blob id (None: no file): a write there would overwrite uncommitted edits.
+
+        Only those entries and files are read, never the whole index or work tree."""
+        staged = self._staged(list(committed))
+        return [path for path, blob in committed.items()
+                if staged.get(path) != blob or self._file_id(path) != blob]
+
+    def _staged(self, paths: list[str]) -> dict[str, str | None]:
+        try:
+            return self.index.staged(paths)
+        except Unsupported:  # a sparse index, version 4, a conflict: ask Git
+            return _git_staged(self.repo, paths)
 
     def _file_id(self, path: str) -> str | None:
         target = self.root / path
@@ -58,22 +66,24 @@ class Checkout:
         except NotADirectoryError:
             return "not-a-file"
 
-    def sync(self, commit: str, paths: Iterable[str]) -> None:
-        """Make the files at `paths` and their index entries what `commit` holds."""
-        files = self.repo.tree_files(commit, "")
-        index = self.repo.raw.index
-        index.read(False)
-        for path in sorted(set(paths)):
-            data = files.read(path)
+    def sync(self, files: Mapping[str, bytes | None]) -> None:
+        """Make the files at these paths and their index entries hold these bytes (None: no
+        file), as the commit just made does: `git status` stays clean."""
+        changes: dict[str, tuple[str, os.stat_result] | None] = {}
+        for path in sorted(files):
+            data = files[path]
             target = self.root / path
             if data is None:
                 _remove(target, self.root)
-                if path in index:
-                    index.remove(path)
+                changes[path] = None
             else:
                 _write_atomic(target, data)
-                index.add(path)
-        index.write()
+                changes[path] = (content_id(data), os.lstat(target))
+        try:
+            self.index.update(changes)
+        except Unsupported as exc:  # what `staging` leaves to Git (see there)
+            split = {Resplit: True, Unsplit: False}.get(type(exc))
+            _git_update_index(self.repo, sorted(files), split=split)
 
     # -- the note that makes a crash recoverable ---------------------------------------
 
@@ -93,17 +103,48 @@ class Checkout:
             return
         if self.repo.ref_target(ref) == new and self.repo.head_branch() == ref:
             before = None if old == "-" else old
+            files = self.repo.tree_files(new, "")
             changed = self.repo.changed_paths(before, new, "")
-            self.sync(new, [c.path for c in changed])
+            self.sync({c.path: files.read(c.path) for c in changed})
         self.drop_note()
 
-    def refuse_dirty(self, base: str | None, paths: Iterable[str]) -> None:
-        dirty = self.dirty(base, paths)
+    def refuse_dirty(self, committed: Mapping[str, str | None]) -> None:
+        dirty = self.dirty(committed)
         if dirty:
             shown = ", ".join(dirty[:3]) + (f" and {len(dirty) - 3} more" if len(dirty) > 3 else "")
             raise Conflict(
                 f"uncommitted changes to {shown}; commit or discard them before writing"
             )
+
+
+def _git_staged(repo: GitRepo, paths: list[str]) -> dict[str, str | None]:
+    """The ids staged for `paths`, from `git ls-files` (an unmerged path is never clean)."""
+    out = _git(repo, ["ls-files", "--stage", "-z", "--", *[f":(literal){p}" for p in paths]])
+    staged: dict[str, str | None] = {}
+    for record in filter(None, out.split(b"\0")):
+        meta, _, name = record.partition(b"\t")
+        _, oid, stage = meta.decode().split()
+        staged[os.fsdecode(name)] = oid if stage == "0" else "unmerged"
+    return staged
+
+
+def _git_update_index(repo: GitRepo, paths: list[str], *, split: bool | None = None) -> None:
+    """Set the index entries of `paths` from the files (or drop them) with `git update-index`;
+    `split`: and split the index anew (True) or make it whole (False)."""
+    names = b"".join(os.fsencode(p) + b"\0" for p in paths)
+    mode = {True: ["--split-index"], False: ["--no-split-index"], None: []}[split]
+    _git(repo, ["update-index", *mode, "--add", "--remove", "-z", "--stdin"], names)
+
+
+def _git(repo: GitRepo, args: list[str], stdin: bytes = b"") -> bytes:
+    from modelreg.gitrepo.repo import git_env
+
+    proc = subprocess.run(["git", *args], cwd=repo.workdir, env=git_env(), input=stdin,
+                          capture_output=True)
+    if proc.returncode != 0:
+        last = (proc.stderr.decode(errors="replace").strip().splitlines() or ["failed"])[-1]
+        raise GitError(f"git {args[0]} in {repo.workdir}: {last}")
+    return proc.stdout
 
 
 def _write_atomic(target: Path, data: bytes) -> None:

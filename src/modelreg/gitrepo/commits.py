@@ -1,8 +1,8 @@
 """Building a commit from changed files, and moving a branch with compare-and-swap (DESIGN §4).
 
-Only the trees on the changed paths are rewritten: a write costs O(depth), not O(registry),
-and never goes through Git's index. The branch moves only if it still points where the
-change was computed from; otherwise the writer recomputes on the new tip.
+Only the trees on the changed paths are rewritten (`objects.TreeEditor`): a write costs
+O(depth), not O(registry), and never goes through Git's index. The branch moves only if it
+still points where the change was computed from; otherwise the writer recomputes on the new tip.
 """
 
 from __future__ import annotations
@@ -10,64 +10,38 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from modelreg.errors import GitError
 
 if TYPE_CHECKING:
+    from modelreg.gitrepo.objects import Folder
     from modelreg.gitrepo.repo import GitRepo
-
-_BLOB = 0o100644
-_TREE = 0o040000
 
 
 class BranchMoved(Exception):
     """The branch no longer points at the commit the change was computed on."""
 
 
-def build_tree(raw: Any, tree: Any | None, writes: Mapping[str, bytes | None]) -> Any | None:
-    """The id of `tree` with `writes` applied (paths relative to it), or None when empty."""
-    groups: dict[str, dict[str, bytes | None]] = {}
-    leaves: dict[str, bytes | None] = {}
-    for path, data in writes.items():
-        head, sep, rest = path.partition("/")
-        if sep:
-            groups.setdefault(head, {})[rest] = data
-        else:
-            leaves[head] = data
-    builder = raw.TreeBuilder(tree) if tree is not None else raw.TreeBuilder()
-    for name, data in leaves.items():
-        if data is None:
-            if builder.get(name) is not None:
-                builder.remove(name)
-        else:
-            builder.insert(name, raw.create_blob(data), _BLOB)
-    for name, sub in groups.items():
-        existing = tree[name] if tree is not None and name in tree else None
-        subtree = existing if existing is not None and existing.filemode == _TREE else None
-        new = build_tree(raw, subtree, sub)
-        if new is None:
-            if builder.get(name) is not None:
-                builder.remove(name)
-        else:
-            builder.insert(name, new, _TREE)
-    if len(builder) == 0:
-        return None
-    return builder.write()
-
-
 def commit_files(
-    repo: GitRepo, base: str | None, writes: Mapping[str, bytes | None], message: str
+    repo: GitRepo, base: str | None, writes: Mapping[str, bytes | None], message: str, *,
+    known: Mapping[str, Folder] | None = None,
 ) -> str:
     """A new commit whose parent is `base` and whose tree is base's with `writes` applied
-    (paths relative to the repository). Signed when Git's configuration asks for it."""
+    (paths relative to the repository). Signed when Git's configuration asks for it.
+
+    `known`: folders of `base` a snapshot already read (`TreeFiles.folders`)."""
     import pygit2
 
+    from modelreg.gitrepo.objects import TreeEditor
+
     raw = repo.raw
-    root = raw[base].peel(pygit2.Tree) if base else None
-    tree = build_tree(raw, root, writes)
-    if tree is None:
-        tree = raw.TreeBuilder().write()
+    root = repo.cat.get(f"{base}^{{tree}}") if base else None
+    editor = TreeEditor(repo, known)
+    if root is not None:
+        repo.stats.objects_read += 1
+        editor.fetched[root.id] = root.data
+    tree = editor.build(root.id if root else None, writes) or editor.out.write(b"tree", b"")
     if repo.config_bool("commit.gpgsign"):
         return _signed_commit(repo, str(tree), base, message)
     name, email = repo.identity()

@@ -202,6 +202,17 @@ class GitRepo:
         except (KeyError, pygit2.GitError):
             return False
 
+    def config_flag(self, key: str) -> bool | None:
+        """A boolean setting, or None when it is not set (Git then keeps things as they are)."""
+        import pygit2
+
+        try:
+            return bool(self.raw.config.get_bool(key))
+        except KeyError:
+            return None
+        except pygit2.GitError:
+            return False
+
     def config_int(self, key: str, default: int) -> int:
         import pygit2
 

@@ -35,7 +35,7 @@ class TreeFiles:
         self._prefix = prefix.strip("/")
         self._stats = stats
         self._dirs: dict[str, dict[str, tuple[int, str]] | None] = {}
-        self._root_id: str | None = None
+        self._ids: dict[str, str] = {}
 
     @property
     def revision(self) -> str:
@@ -52,13 +52,29 @@ class TreeFiles:
         entries = None
         if self._commit:
             self._stats.objects_read += 1
-            obj = self._cat.get(self._spec(path))
+            obj = self._cat.get(self._by_id(path) or self._spec(path))
             if obj is not None and obj.kind == "tree":
                 entries = parse_tree(obj.data)
-                if not path:
-                    self._root_id = obj.id
+                self._ids[path] = obj.id
         self._dirs[path] = entries
         return entries
+
+    def _by_id(self, path: str) -> str | None:
+        """The folder's id when its parent was read: Git then need not walk the path again
+        (through `models`, one large tree, for every folder of a model)."""
+        parent, _, name = path.rpartition("/")
+        entries = self._dirs.get(parent) if path else None
+        entry = entries.get(name) if entries else None
+        return entry[1] if entry is not None and entry[0] == TREE else None
+
+    def folders(self) -> dict[str, tuple[str, dict[str, tuple[int, str]]]]:
+        """The folders read so far (id, entries), by path relative to the repository."""
+        out = {}
+        for path, oid in self._ids.items():
+            entries = self._dirs.get(path)
+            if entries is not None:
+                out["/".join(p for p in (self._prefix, path) if p)] = (oid, entries)
+        return out
 
     def _entry(self, path: str) -> tuple[int, str] | None:
         parent, _, name = path.rpartition("/")
@@ -88,8 +104,8 @@ class TreeFiles:
 
     def tree_id(self, path: str) -> str | None:
         """Git's id of the folder at `path`: equal ids mean equal contents."""
-        if not path:
-            self._entries("")
-            return self._root_id
+        if path in self._ids or not path:
+            self._entries(path)
+            return self._ids.get(path)
         entry = self._entry(path)
         return entry[1] if entry is not None and entry[0] == TREE else None

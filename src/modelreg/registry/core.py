@@ -12,7 +12,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelreg import change as changes
 from modelreg.errors import Conflict, InvalidParameter
 from modelreg.location import Location, locate
 from modelreg.model import ModelVersion, RegistryConfig
@@ -20,6 +19,7 @@ from modelreg.registry.guards import check_schemas, checker
 from modelreg.snapshot import OverlayFiles, Snapshot
 
 if TYPE_CHECKING:
+    from modelreg import change as changes  # imported where a write runs: reads skip it
     from modelreg.gitrepo import GitRepo
     from modelreg.store import Store
 
@@ -175,6 +175,8 @@ class RegistryCore:
             raise InvalidParameter(f"this view of the registry is read-only (at {self._at[:12]})")
         if self._tx is not None:
             return self._queue(self._tx, operation)
+        from modelreg import change as changes
+
         ctx = changes.OpContext.create(self.actor)
         self.last_write = self._land(operation, ctx)
         return self.last_write.change.result
@@ -220,6 +222,8 @@ class RegistryCore:
         """
         if self._tx is not None:
             raise InvalidParameter("transactions do not nest")
+        from modelreg import change as changes
+
         ctx = changes.OpContext.create(self.actor)
         base = self.snapshot()
         if self.mode != "direct":  # pushed or proposed: computed on the remote's tip
@@ -237,6 +241,8 @@ class RegistryCore:
             self._commit_transaction(tx, message)
 
     def _commit_transaction(self, tx: _Transaction, message: str) -> None:
+        from modelreg import change as changes
+
         combined = changes.transaction(tx.operations, message)
 
         def guarded(snapshot: Snapshot, ctx: changes.OpContext) -> changes.Change:

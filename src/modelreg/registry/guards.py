@@ -7,10 +7,13 @@ the schemas one by one as they are queued, and the whole change against the poli
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from modelreg import change as changes
 from modelreg.errors import InvalidParameter, PolicyViolation, RegistryNotFound
 from modelreg.snapshot import OverlayFiles, Snapshot
+
+if TYPE_CHECKING:
+    from modelreg import change as changes
 
 
 def checker(actor: str, *, policy: bool) -> Callable[[Snapshot, changes.Change], None]:
