@@ -47,7 +47,7 @@ def rows(
         helpers = _helper_count(len(wanted))
     mine, *theirs = _shares(wanted, helpers)
     started = [_Helper(trees.git_dir, share) for share in theirs]
-    with _gc_paused():
+    with no_gc():
         out = [row_of(trees, kind, blob) for kind, blob in mine]
         for helper in started:
             out.extend(helper.result(trees, row_of))
@@ -75,11 +75,12 @@ def _helper_count(wanted: int) -> int:
 
 
 @contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Rows and values hold no cycles, but building 100,000 of them makes the collector walk
-    the growing heap again and again."""
-    paused = gc.isenabled()
-    gc.disable()
+def no_gc(bulk: bool = True) -> Iterator[None]:
+    """Building many values makes the cycle collector walk the whole heap again and again
+    (and they hold no cycles): pause it, as `json` and `pickle` users do for bulk loads."""
+    paused = bulk and gc.isenabled()
+    if paused:
+        gc.disable()
     try:
         yield
     finally:
@@ -167,7 +168,7 @@ def serve() -> None:
     git_dir, share = pickle.load(sys.stdin.buffer)
     stats = IndexStats()
     trees = Trees(git_dir, stats)
-    with _gc_paused():
+    with no_gc():
         found = [tuple(load.row_of(trees, kind, blob)) for kind, blob in share]
     answer: tuple[Any, ...] = (found, stats.as_dict())
     sys.stdout.buffer.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))

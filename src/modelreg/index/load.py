@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 from modelreg import manifest
 from modelreg.errors import ManifestError
 from modelreg.index import bulk, codec, db
+from modelreg.index.bulk import no_gc
 from modelreg.index.gittrees import Trees
 from modelreg.index.plan import DirUpdate, kind_of
 from modelreg.model import ModelVersion, RegisteredModel
@@ -109,20 +107,6 @@ def build(trees: Trees, kind: str, blob: str, data: str | None) -> Any:
     value = codec.decode(kind, data)
     codec.remember(kind, blob, value)
     return value
-
-
-@contextlib.contextmanager
-def no_gc(bulk: bool) -> Iterator[None]:
-    """Building many values makes the cycle collector walk the whole heap again and again
-    (and they hold no cycles): pause it, as `json` and `pickle` users do for bulk loads."""
-    paused = bulk and gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _aliases(conn: sqlite3.Connection, trees: Trees) -> dict[str, codec.Aliases]:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from modelreg.index import codec, db, load
+from modelreg.index import bulk, codec, db, load
 from modelreg.index.gittrees import Trees
 from modelreg.index.query import Select, model_select, version_select
 from modelreg.model import AliasTable, ModelVersion, RegisteredModel, Stage
@@ -97,7 +97,7 @@ def _sorted(conn: sqlite3.Connection, trees: Trees, select: Select, kind: str,
     rows = conn.execute(select.sql, select.params).fetchall()
     trees.stats.rows_loaded += len(rows)
     check = _predicate(request)
-    with load.no_gc(len(rows) > 1000):
+    with bulk.no_gc(len(rows) > 1000):
         built = load.values_of(conn, trees, kind, [row[0] for row in rows])
         matches = [(row, built[row[0]]) for row in rows]
         values = [value for _, value in matches if check(value)]
