@@ -96,6 +96,16 @@ def thousand_hits(total: int) -> int:
     return sum(probe(i, total) == "thousand" for i in range(total))
 
 
+def version_tags(model: int, version: int, index: int, total: int) -> dict[str, str]:
+    """The tags of the `index`-th version (`version` of model number `model`): the same in
+    modelreg's registry and in MLflow's, so that their searches find the same hits."""
+    tags = {"team": f"t{model % 100}", "n": str(version)}
+    value = probe(index, total)
+    if value:
+        tags["probe"] = value
+    return tags
+
+
 def fast_import_stream(template: ModelVersion, versions: int) -> Iterator[bytes]:
     def entry(path: str, data: bytes) -> bytes:
         return b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(data), data)
@@ -111,10 +121,7 @@ def fast_import_stream(template: ModelVersion, versions: int) -> Iterator[bytes]
         parts = [entry(f"{base}/model.yaml", manifest.dump_model(model)),
                  entry(f"{base}/aliases.yaml", manifest.dump_aliases(table))]
         for v in range(1, VERSIONS_PER_MODEL + 1):
-            tags = {"team": f"t{m % 100}", "n": str(v)}
-            value = probe(index, versions)
-            if value:
-                tags["probe"] = value
+            tags = version_tags(m, v, index, versions)
             index += 1
             mv = ModelVersion(
                 name=name, version=v, source=template.source, artifacts=template.artifacts,
@@ -437,13 +444,10 @@ def mlflow_rows(versions: int, repeat: int) -> dict[str, tuple[float, float]]:
             name = model_name(m)
             client.create_registered_model(name, tags={"team": f"t{m % 100}"})
             for v in range(1, VERSIONS_PER_MODEL + 1):
-                tags = {"team": f"t{m % 100}", "n": str(v)}
-                value = probe(index, versions)
-                if value:
-                    tags["probe"] = value
+                client.create_model_version(name, source,
+                                            tags=version_tags(m, v, index, versions))
                 index += 1
-                client.create_model_version(name, source, tags=tags)
-            client.set_registered_model_alias(name, "champion", VERSIONS_PER_MODEL)
+            client.set_registered_model_alias(name, "champion", str(VERSIONS_PER_MODEL))
         print(f"MLflow SQLite: {versions} versions in {time.perf_counter() - t0:.1f} s",
               file=sys.stderr)
         rng = random.Random(7)
@@ -458,7 +462,7 @@ def mlflow_rows(versions: int, repeat: int) -> dict[str, tuple[float, float]]:
             "register (metadata)": lambda: client.create_model_version(pick(), source,
                                                                        tags={"k": "v"}),
             "set alias": lambda: client.set_registered_model_alias(
-                pick(), "challenger", 1 + next(counter) % 9),
+                pick(), "challenger", str(1 + next(counter) % 9)),
             "set tag": lambda: client.set_model_version_tag(
                 pick(), str(1 + next(counter) % 9), "note", f"n{next(counter)}"),
             "search versions, 1 hit": lambda: _expect(client.search_model_versions(
