@@ -1,8 +1,9 @@
 """Everything that talks to Git (STYLE §1): reads of trees and history, commits, refs.
 
-Registry reads go through one `git cat-file --batch` process and the ref files; history,
-configuration, commits and ref updates through libgit2 (pygit2); a write's objects and index
-entries are written by Python (`objects`, `staging`), touching only what the write changes.
+Registry reads go through one `git cat-file --batch` process and the ref files; history and
+diffs through libgit2 (pygit2); a write's objects, commit, ref update and index entries are
+written by Python (`objects`, `commits`, `refwrite`, `staging`), touching only what the write
+changes, with Git's configuration read by one `git config` (`config`).
 Names are imported on first use (PEP 562), so a resolve loads only the read path. Only this
 package and `store` touch the outside world.
 """

@@ -72,6 +72,14 @@ def read_ref(found: Found, name: str) -> str | None:
     return None
 
 
+def read_ref_raw(found: Found, name: str) -> str | None:
+    """What the ref `name` itself holds (an id, or `ref: ...` for a symbolic one), from its
+    loose file, else from `packed-refs`; None when it is unset. The compare-and-swap reads
+    this under the ref's lock, as Git does."""
+    text = _loose(found, name)
+    return _packed(found, name) if text is None else text
+
+
 def _loose(found: Found, name: str) -> str | None:
     own = name == "HEAD" or not name.startswith("refs/")
     folder = found.git_dir if own else found.common_dir

@@ -1,8 +1,9 @@
 """`GitRepo`: every read of Git modelreg makes.
 
 Reads of the registry go through one `git cat-file --batch` process and the ref files
-(`catfile`, `refs`), which a CLI process can afford; history, configuration and writes use
-libgit2 (pygit2), imported the first time one of them runs.
+(`catfile`, `refs`), and Git's configuration through one `git config` (`config`), which a CLI
+process can afford; history and diffs use libgit2 (pygit2), imported the first time one of
+them runs. A write never imports it (`commits`, `refwrite`).
 
 Git's own environment variables are ignored on purpose: our pre-commit hook runs inside Git,
 which sets `GIT_DIR` and `GIT_INDEX_FILE` for the repository being committed to, and a
@@ -17,12 +18,15 @@ import os
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from modelreg.errors import GitError, NotFound
 from modelreg.gitrepo import refs
 from modelreg.gitrepo.catfile import CatFile
 from modelreg.gitrepo.trees import GitStats, TreeFiles
+
+if TYPE_CHECKING:
+    from modelreg.gitrepo.config import GitConfig
 
 _SCRUBBED = ("GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "GIT_OBJECT_DIRECTORY",
              "GIT_COMMON_DIR", "GIT_NAMESPACE")
@@ -68,7 +72,7 @@ class GitRepo:
 
     @cached_property
     def raw(self) -> Any:
-        """The pygit2 repository, for history, configuration and writes."""
+        """The pygit2 repository, for history and diffs."""
         import pygit2
 
         return pygit2.Repository(str(self.found.git_dir))
@@ -178,16 +182,21 @@ class GitRepo:
             out.append(Changed(delta.new_file.path or delta.old_file.path, old_id, new_id))
         return out
 
-    # -- identity ------------------------------------------------------------------------
+    # -- identity and configuration -------------------------------------------------------
 
-    def identity(self) -> tuple[str, str]:
-        """Git's user (name, email): the environment, then configuration, then a fallback
-        naming modelreg, so a service with no Git identity configured can still write."""
-        config = self.raw.config
-        name = os.environ.get("GIT_AUTHOR_NAME") or _config(config, "user.name") or "modelreg"
-        email = (os.environ.get("GIT_AUTHOR_EMAIL") or _config(config, "user.email")
-                 or "modelreg@localhost")
-        return name, email
+    @property
+    def config(self) -> GitConfig:
+        """Git's configuration as a `git` command here would see it now (`gitrepo.config`)."""
+        from modelreg.gitrepo import config
+
+        return config.load(self.found.git_dir)
+
+    def identity(self, role: str = "author") -> tuple[str, str]:
+        """Git's (name, email) for the author or the committer (`gitrepo.ident`), with a
+        fallback naming modelreg, so a service with no Git identity configured can write."""
+        from modelreg.gitrepo.ident import who
+
+        return who(self.config, role)
 
     def user_identity(self) -> str:
         """Who a manifest's `created_by` names by default: `Name <email>`, as Git shows it."""
@@ -195,35 +204,19 @@ class GitRepo:
         return f"{name} <{email}>"
 
     def config_bool(self, key: str) -> bool:
-        import pygit2
-
-        try:
-            return bool(self.raw.config.get_bool(key))
-        except (KeyError, pygit2.GitError):
-            return False
+        """A boolean setting; False when unset or not a boolean."""
+        return bool(self.config_flag(key))
 
     def config_flag(self, key: str) -> bool | None:
         """A boolean setting, or None when it is not set (Git then keeps things as they are)."""
-        import pygit2
-
         try:
-            return bool(self.raw.config.get_bool(key))
-        except KeyError:
-            return None
-        except pygit2.GitError:
+            return self.config.get_bool(key)
+        except ValueError:
             return False
 
     def config_int(self, key: str, default: int) -> int:
-        import pygit2
-
         try:
-            return int(self.raw.config.get_int(key))
-        except (KeyError, pygit2.GitError, ValueError):
+            value = self.config.get_int(key)
+        except ValueError:
             return default
-
-
-def _config(config: Any, key: str) -> str:
-    try:
-        return str(config[key])
-    except KeyError:
-        return ""
+        return default if value is None else value
