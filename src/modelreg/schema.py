@@ -1,17 +1,14 @@
 """The format's JSON Schemas, and judging one manifest against the schema of its kind.
 
 The schemas in `modelreg/schemas/` are the single source of truth for the format (DESIGN §1):
-every write, `validate` and `check` go through here. Each schema error becomes a `Problem`
-with the line of the deepest JSON path the YAML loader located, and a message written for the
-person fixing the file (the schemas' `patternErrorMessage`/`errorMessage` keywords, which
-editors show too, else a short message that never dumps a whole document).
+every write, `validate` and `check` go through here. A manifest is asked of `schemafast`'s
+compiled yes/no check first; only one it does not pass goes to jsonschema, whose errors
+`schemaproblems` turns into problems (issue #5: jsonschema and its validators cost a CLI write
+~60-70 ms, and a write whose manifests are valid never loads it).
 
 A few rules cannot be said identically in every regex dialect (MLflow's `\\w` in tag keys,
 Unicode blanks in names) or in JSON Schema at all (finite metrics). For those the Python rules
 in `modelreg.names` are authoritative and run after the schema, at paths the schema passed.
-
-jsonschema costs ~150 ms to import, so it is imported on first use, and each validator is
-built once per process.
 """
 
 from __future__ import annotations
@@ -20,21 +17,21 @@ import datetime as dt
 import functools
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
-from importlib import resources
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelreg import layout, names, problems, schemafast, yamlio
+from modelreg import layout, names, problems, schemafast, schemaproblems, yamlio
 from modelreg.errors import InvalidParameter, ManifestError
 from modelreg.manifest import KINDS
 from modelreg.problems import Problem
+from modelreg.schemaproblems import Lines
 
 if TYPE_CHECKING:
-    from jsonschema.exceptions import ValidationError
     from jsonschema.protocols import Validator
 
-Lines = Mapping[yamlio.JsonPath, int]
-_SCALARS = (str, int, float, bool)
+# Read beside this module, not through importlib.resources (~5 ms to import, in a CLI write).
+_SCHEMAS = Path(__file__).with_name("schemas")
 _TIME_SHAPE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$")
 
 
@@ -53,12 +50,17 @@ def kind_of(path: str) -> str | None:
 
 
 @functools.cache
-def load_schema(kind: str) -> dict[str, Any]:
-    """The JSON Schema of a manifest kind, as shipped in the package (shared: do not modify)."""
+def schema_bytes(kind: str) -> bytes:
+    """The JSON Schema of a manifest kind, as shipped in the package."""
     if kind not in KINDS:
         raise ValueError(f"unknown manifest kind {kind!r} (kinds: {', '.join(KINDS)})")
-    text = (resources.files("modelreg") / "schemas" / f"{kind}.json").read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
+    return (_SCHEMAS / f"{kind}.json").read_bytes()
+
+
+@functools.cache
+def load_schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema of a manifest kind, parsed (shared: do not modify)."""
+    schema: dict[str, Any] = json.loads(schema_bytes(kind))
     return schema
 
 
@@ -69,7 +71,7 @@ def validate_bytes(kind: str, text: bytes, *, path: str) -> list[Problem]:
 
 
 def load_document(
-    kind: str, text: bytes, *, path: str, precheck: bool = False
+    kind: str, text: bytes, *, path: str, precheck: bool = True
 ) -> tuple[yamlio.Loaded | None, list[Problem]]:
     """The loaded document (None when the YAML is refused) and its problems."""
     try:
@@ -83,26 +85,28 @@ def load_document(
 
 
 def validate_document(
-    kind: str, data: Any, *, path: str, lines: Lines, precheck: bool = False
+    kind: str, data: Any, *, path: str, lines: Lines, precheck: bool = True
 ) -> list[Problem]:
     """Every schema error of a loaded document, then the Python-only rules where the schema
-    found nothing, sorted by line. `precheck`: ask `schemafast` first (bulk validation)."""
+    found nothing, sorted by line. `precheck`: ask `schemafast` first (False: jsonschema
+    alone, as the tests that compare the two need)."""
     found: list[Problem] = []
     if not (precheck and schemafast.passes(kind, data)):
         for error in _validator(kind).iter_errors(data):
-            found.extend(_problems_of(error, path=path, lines=lines))
+            found.extend(schemaproblems.problems_of(error, path=path, lines=lines))
     reported = {p.json_path for p in found}
     for at, message in _python_rules(kind, data):
         if problems.json_path(at) not in reported:
-            found.append(_problem(at, message, path=path, lines=lines))
+            found.append(schemaproblems.problem(at, message, path=path, lines=lines))
     return problems.sort(found)
 
 
-# ---------------------------------------------------------------- building the validators
+# ---------------------------------------------------------------- the validators
 
 
 @functools.cache
 def _validator(kind: str) -> Validator:
+    """Built once per process (rebuilding costs ~10 ms a call, STYLE §12)."""
     from jsonschema import Draft202012Validator, FormatChecker
     from jsonschema.validators import extend
 
@@ -133,143 +137,6 @@ def _on_calendar(value: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-# ---------------------------------------------------------------- errors -> problems
-
-
-def _problem(at: yamlio.JsonPath, message: str, *, path: str, lines: Lines) -> Problem:
-    return Problem(
-        path=path,
-        line=_line(lines, at),
-        json_path=problems.json_path(at),
-        code=problems.SCHEMA,
-        message=message,
-    )
-
-
-def _line(lines: Lines, at: yamlio.JsonPath) -> int | None:
-    """The line of the deepest part of `at` the loader located (a missing key has none)."""
-    for depth in range(len(at), -1, -1):
-        line = lines.get(at[:depth])
-        if line is not None:
-            return line
-    return None
-
-
-def _problems_of(error: ValidationError, *, path: str, lines: Lines) -> Iterator[Problem]:
-    at: yamlio.JsonPath = tuple(error.absolute_path)
-    instance: Any = error.instance
-    if error.validator == "additionalProperties" and error.validator_value is False:
-        # One problem per unknown key, on the key's own line.
-        known = list(error.schema.get("properties", {})) if isinstance(error.schema, dict) else []
-        for key in instance:
-            if key not in known:
-                yield _problem((*at, key), _unknown_field(key, known), path=path, lines=lines)
-        return
-    if "propertyNames" in error.absolute_schema_path:
-        at = (*at, instance)  # the key itself is wrong: point at it
-    yield _problem(at, _message(error), path=path, lines=lines)
-
-
-def _unknown_field(key: str, known: list[str]) -> str:
-    import difflib  # only to word a refusal: a write that passes never needs it
-
-    close = difflib.get_close_matches(key, known, n=1)
-    if close:
-        return f"unknown field {key!r} (did you mean {close[0]!r}?)"
-    return f"unknown field {key!r} (fields: {', '.join(known)})"
-
-
-def _message(error: ValidationError) -> str:
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    custom = schema.get("patternErrorMessage") if error.validator == "pattern" else None
-    custom = custom or schema.get("errorMessage")
-    if custom:
-        shown = f" (got {_show(error.instance)})" if isinstance(error.instance, _SCALARS) else ""
-        return f"{custom}{shown}"
-    render = _MESSAGES.get(str(error.validator))
-    if render is None:
-        return _shorten(error.message, 200)
-    return render(error)
-
-
-def _show(value: Any) -> str:
-    return _shorten(repr(value), 60)
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-_TYPE_WORDS = {
-    "string": "a string",
-    "integer": "a whole number",
-    "number": "a number",
-    "object": "a mapping",
-    "array": "a list",
-    "boolean": "true or false",
-    "null": "nothing",
-}
-
-
-def _kind_word(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return f"a boolean {value!r}"
-    if isinstance(value, int):
-        return f"a whole number {value}"
-    if isinstance(value, float):
-        return f"a number {value!r}"
-    if isinstance(value, str):
-        return f"a string {_show(value)}"
-    return "a list" if isinstance(value, list) else "a mapping"
-
-
-def _type_message(error: ValidationError) -> str:
-    wanted = error.validator_value if isinstance(error.validator_value, list) else [
-        error.validator_value
-    ]
-    expected = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in wanted)
-    message = f"expected {expected}, got {_kind_word(error.instance)}"
-    if "string" in wanted and isinstance(error.instance, (int, float, bool)):
-        message += " (quote the value to keep it a string)"
-    return message
-
-
-def _unique_message(error: ValidationError) -> str:
-    instance: Any = error.instance
-    items = [json.dumps(v, sort_keys=True) for v in instance]
-    twice = sorted({v for v in items if items.count(v) > 1})
-    return f"lists {', '.join(twice)} more than once"
-
-
-def _length_message(error: ValidationError) -> str:
-    if error.validator == "minLength":
-        return "must not be empty"
-    instance: Any = error.instance
-    return f"is {len(instance):,} characters long (at most {error.validator_value:,})"
-
-
-def _listing(values: Any) -> str:
-    return ", ".join(repr(v) for v in values)
-
-
-_MESSAGES: dict[str, Callable[[ValidationError], str]] = {
-    "type": _type_message,
-    "uniqueItems": _unique_message,
-    "maxLength": _length_message,
-    "minLength": _length_message,
-    "minimum": lambda e: f"must be at least {e.validator_value} (got {e.instance!r})",
-    "enum": lambda e: f"{_show(e.instance)} is not one of {_listing(e.validator_value)}",
-    "const": lambda e: f"must be {e.validator_value!r} (got {_show(e.instance)})",
-    "pattern": lambda e: f"{_show(e.instance)} does not match {e.validator_value}",
-    "format": lambda e: f"{_show(e.instance)} is not a valid {e.validator_value}",
-    "not": lambda e: "is not allowed here",
-    "oneOf": lambda e: "does not match exactly one of the allowed forms",
-    "anyOf": lambda e: "does not match any of the allowed forms",
-}
 
 
 def _yaml_code(message: str) -> str:

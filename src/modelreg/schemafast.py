@@ -1,44 +1,50 @@
-"""A yes/no pre-check of a manifest against its schema, ~15x faster than jsonschema (issue #5).
+"""A yes/no pre-check of a manifest against its schema: a write whose manifests pass never
+imports jsonschema (issue #5), and `validate` is ~15x faster.
 
-`validate` judges every manifest of a registry: 110,000 of them at 100,000 versions, where
-jsonschema's ~0.4 ms each is most of a minute. fastjsonschema compiles the same schemas to
-Python. Where it says "valid", jsonschema finds nothing; everything else goes to jsonschema,
-whose errors make the problems exactly as before. Its reading differs from ours only in being
-stricter (`$` is the end of the text, `"True"` and `true` count as one list item) except for
-two things, which `_plain` keeps away from it: it takes 7.0 for an integer (ours does not),
-and Python compares booleans with numbers (`True == 1`). A document holding a boolean or a
-whole-number float is judged by jsonschema alone. tests/test_schemas.py checks the agreement
-on generated documents.
+The checks are the schemas compiled to Python by fastjsonschema and shipped in
+`modelreg.schemacode` (why shipped: see there). Where one says "valid", jsonschema finds
+nothing; everything else goes to jsonschema, whose errors make the problems exactly as before.
+fastjsonschema's reading differs from ours only in being stricter (`$` is the end of the text,
+`"True"` and `true` count as one list item) except for two things: it takes 7.0 for an
+integer, which the generated code is edited not to (`schemacode.generate`), and Python compares
+booleans with numbers (`True == 1`), which `_plain` keeps away from it: a document holding a
+boolean is judged by jsonschema alone. tests/test_schemas.py checks the agreement on generated
+documents.
 
-fastjsonschema is optional: without it every document goes to jsonschema. Compiling costs
-~0.1 s a schema, so `validate` asks for it only from `PRECHECK_AFTER` documents of a kind on.
+A shipped check whose schema digest is not the shipped schema's (a schema edited, the checks
+not regenerated) is not used: the schema is compiled in process when fastjsonschema is
+installed (~10-30 ms), else jsonschema judges every document.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib
 from collections.abc import Callable
 from typing import Any
 
-PRECHECK_AFTER = 300  # documents of one kind after which compiling its check pays off
+PRECHECK_AFTER = 0  # `validate` asks from this many documents of a kind on (tests raise it)
 _JSON = (str, int, float, type(None))
+Formats = dict[str, Callable[[object], bool]]
 
 
 def passes(kind: str, data: Any) -> bool:
     """True only when jsonschema would find no error in `data` (False: ask jsonschema)."""
-    check = _compiled(kind)
-    if check is None or not _plain(data):
+    if not _plain(data):
+        return False
+    check = compiled(kind)
+    if check is None:
         return False
     try:
         check(data)
-    except Exception:  # JsonSchemaException, or anything odd: jsonschema decides
+    except Exception:  # JsonSchemaValueException, or anything odd: jsonschema decides
         return False
     return True
 
 
 def _plain(data: Any) -> bool:
-    """JSON values with no boolean and no whole-number float anywhere."""
+    """JSON values with no boolean anywhere."""
     stack = [data]
     while stack:
         value = stack.pop()
@@ -47,20 +53,35 @@ def _plain(data: Any) -> bool:
             stack.extend(value.values())
         elif kind is list:
             stack.extend(value)
-        elif kind not in _JSON or (kind is float and value.is_integer()):
+        elif kind not in _JSON:
             return False
     return True
 
 
 @functools.cache
-def _compiled(kind: str) -> Callable[[Any], Any] | None:
-    try:
-        fastjsonschema: Any = importlib.import_module("fastjsonschema")  # no type stubs
-    except ImportError:
-        return None
-    from modelreg.schema import is_time, load_schema
+def compiled(kind: str) -> Callable[[Any], Any] | None:
+    """The check of `kind` (it raises on a refusal), or None when there is none to trust."""
+    from modelreg.schema import is_time, schema_bytes
 
-    check: Callable[[Any], Any] = fastjsonschema.compile(
-        load_schema(kind), formats={"date-time": is_time}, use_default=False
-    )
-    return check
+    formats: Formats = {"date-time": is_time}
+    shipped: Any = importlib.import_module(f"modelreg.schemacode.{kind.replace('-', '_')}")
+    if hashlib.sha256(schema_bytes(kind)).hexdigest() == shipped.SCHEMA_SHA256:
+        return functools.partial(shipped.check, custom_formats=formats)
+    return _compile_now(kind, formats)
+
+
+def _compile_now(kind: str, formats: Formats) -> Callable[[Any], Any] | None:
+    """The code the shipped module would hold, generated and run in process."""
+    from modelreg.schemacode import generate
+
+    try:
+        code = generate.code_of(kind)
+    except ModuleNotFoundError as exc:
+        if exc.name != "fastjsonschema":
+            raise
+        return None  # fastjsonschema is not installed: jsonschema judges every document
+    except RuntimeError:  # a fastjsonschema whose code generate.py does not know: the same
+        return None
+    namespace: dict[str, Any] = {}
+    exec(compile(code, f"<schemacode {kind}>", "exec"), namespace)
+    return functools.partial(namespace["check"], custom_formats=formats)
