@@ -1,14 +1,15 @@
 """A write's few index entries and trees, on real repositories checked by Git (issue #5).
 
 The writer edits Git's index and large trees in their bytes instead of decoding them whole
-(`gitrepo.indexfile`, `gitrepo.staging`, `gitrepo.objects`). Every test here asks Git itself
-whether the result is right: `git status` clean, `git diff-files` clean without a refresh (the
-stat data is valid), `git ls-files --stage` equal to the commit, `git fsck` (which checks the
+(`gitrepo.indexfile`, `indexedit`, `indexwrite`, `staging`, `objects`). Every test here asks Git
+itself whether the result is right: `git status` clean, `git diff-files` clean without a refresh
+(the stat data is valid), `git ls-files --stage` equal to the commit, `git fsck` (which checks the
 index's checksum and the trees' order), and the user's own `git add` and `git commit` after.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 from pathlib import Path
@@ -19,13 +20,19 @@ from conftest import git
 from modelreg import writer
 from modelreg.change import Change, OpContext, Operation
 from modelreg.errors import Conflict
-from modelreg.gitrepo import GitRepo, upkeep
-from modelreg.gitrepo.indexfile import IndexFile
+from modelreg.gitrepo import GitRepo, background, indexwrite, upkeep
+from modelreg.gitrepo.indexfile import IndexFile, stamp
 from modelreg.gitrepo.objects import LARGE
 from modelreg.gitrepo.staging import Link
 from modelreg.snapshot import Snapshot
 
 PREFIX = "reg"
+
+
+@pytest.fixture(autouse=True)
+def small_checkpoints(monkeypatch: pytest.MonkeyPatch) -> None:
+    """States of the index's hash every 512 bytes, so that these small indexes use them."""
+    monkeypatch.setattr(indexwrite, "CHECKPOINT", 512)
 
 
 def put(files: dict[str, bytes | None]) -> Operation:
@@ -87,6 +94,37 @@ def test_writes_keep_the_index_equal_to_the_commit(checkout: Path) -> None:
     write(checkout, {"models/new3/model.yaml": None, "models/m0007/versions/3.yaml": None})
     assert_in_line(checkout)
     assert not (checkout / PREFIX / "models/new3").exists()
+
+
+def test_writes_in_one_process_hash_the_index_from_their_first_change(repo: Path) -> None:
+    """Each write starts the index's checksum from a state the last write kept, or that
+    `prepare` computed for a new entry count: the checksum is still that of the whole file."""
+    paths = sorted(many(300))
+    write(repo, dict.fromkeys(paths, b"0\n"))
+    git(repo, "status", "--porcelain")  # Git writes the index its own way: nothing is known
+    rng = random.Random(3)
+    for step in range(9):
+        chosen: dict[str, bytes | None] = {p: b"%d\n" % (step + 1) for p in rng.sample(paths, 2)}
+        if step % 3 == 1:
+            chosen[f"models/new{step}/model.yaml"] = b"new\n"  # one more entry
+        if step % 3 == 2:
+            chosen[f"models/new{step - 1}/model.yaml"] = None  # one fewer
+        write(repo, chosen)
+        data = (repo / ".git/index").read_bytes()
+        assert hashlib.sha1(data[:-20]).digest() == data[-20:]
+        known = [k for k in indexwrite._known.values()
+                 if k.stamp == stamp(os.stat(repo / ".git/index"))]
+        assert known and len(known[0].states) > 1  # what the next write starts from
+    assert_in_line(repo)
+
+
+def test_a_job_of_the_worker_raises_in_the_thread_that_waits() -> None:
+    def fail() -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        background.submit(fail).wait()
+    assert background.submit(lambda: None).failed() is False
 
 
 def test_a_staged_change_elsewhere_stays_staged(checkout: Path) -> None:

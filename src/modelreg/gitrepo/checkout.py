@@ -109,12 +109,15 @@ class Checkout:
         self.drop_note()
 
     def refuse_dirty(self, committed: Mapping[str, str | None]) -> None:
+        """Refuse a write over uncommitted changes; otherwise the write goes on to these
+        paths, and the index's new checksum starts being computed (`Index.prepare`)."""
         dirty = self.dirty(committed)
         if dirty:
             shown = ", ".join(dirty[:3]) + (f" and {len(dirty) - 3} more" if len(dirty) > 3 else "")
             raise Conflict(
                 f"uncommitted changes to {shown}; commit or discard them before writing"
             )
+        self.index.prepare(committed)
 
 
 def _git_staged(repo: GitRepo, paths: list[str]) -> dict[str, str | None]:

@@ -1,30 +1,25 @@
-"""A Git index file, read and changed a few entries at a time (issue #5; `staging` uses it).
+"""A Git index file, read a few entries at a time (issue #5; `indexedit` changes one).
 
 A checkout of 100,000 versions has ~120,000 index entries, 13 MB. libgit2 decodes all of them
 to read one (~100 ms) and encodes and hashes all of them with its collision-detecting SHA-1 to
 change one (~60 ms); `git update-index` decodes and encodes them all too (~40 ms). A write
-changes one to three entries, so this module finds them by bisection over the file's bytes
+reads one to three entries, so this module finds them by bisection over the file's bytes
 (entries are sorted by path and start on 8-byte boundaries, so any offset can be resynchronised
-to the next entry by checking its fields) and splices the new entries between the untouched
-bytes, which are hashed and written where they are mapped.
+to the next entry by checking its fields), where the file is mapped.
 
 What it does not handle it refuses with `Unsupported`, and the caller asks `git` instead:
 index versions other than 2 and 3, mandatory extensions other than a split index's `link`
-(a sparse index's `sdir`), entries of a path in conflict or with extended flags. Optional
-extensions are dropped, as libgit2 drops those it does not know: the cache tree (`TREE`; Git
-rebuilds it on the next commit), the untracked cache and the file-system monitor's state
-(rebuilt by the next `git status`); resolve-undo records (`REUC`) and `link` are kept. It
-writes an end-of-index-entries extension (`EOIE`), so that the next write finds where the
-entries end without a search.
+(a sparse index's `sdir`), entries of a path in conflict or with extended flags.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mmap
 import os
 import struct
-from collections.abc import Mapping, Sequence
+import weakref
 from pathlib import Path
 from typing import NamedTuple
 
@@ -34,7 +29,6 @@ STAGE = 0x3000
 LONGEST = 64 + 4096 + 8  # an entry's largest size: Git's paths are at most 4096 bytes
 CHAIN = 2  # consecutive valid entries that make an offset an entry boundary
 _U32 = struct.Struct(">I")
-_MASK = 0xFFFFFFFF
 _ZEROS = bytes(8)
 Buffer = bytes | mmap.mmap
 
@@ -55,34 +49,48 @@ class IndexFile:
     """One index file's bytes (mapped, not copied), with where its entries end and which
     extensions follow."""
 
-    def __init__(self, data: Buffer, stamp: tuple[int, ...]) -> None:
+    def __init__(self, data: Buffer, stamp: tuple[int, ...], fd: int = -1) -> None:
         if len(data) < 32 or data[:4] != b"DIRC":
             raise Unsupported("not an index file")
         self.data = data
         self.stamp = stamp
+        self.fd = fd  # the file, open: `indexwrite` copies from it in the kernel
+        self.read_through = 0  # bytes from the start read through the map (their pages mapped)
         self.version, self.count = struct.unpack_from(">II", data, 4)
         if self.version not in (2, 3):
             raise Unsupported(f"index version {self.version}")
         self.end = len(data) - 20  # narrowed to the end of the entries by _find_end
         self.end, self.extensions = self._find_end()
+        self._release = weakref.finalize(self, _close, data, fd)
 
     @classmethod
     def read(cls, path: Path) -> IndexFile | None:
-        """The index at `path`, mapped into memory: a write touches a few of its pages and
-        hashes the rest where they are, instead of copying 13 MB through Python."""
+        """The index at `path`, mapped into memory: a write reads a few of its pages, and
+        copies and hashes the rest without bringing 13 MB through Python."""
         try:
-            with open(path, "rb") as handle:
-                info = os.fstat(handle.fileno())
-                if info.st_size < 32:
-                    raise Unsupported("not an index file")
-                data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         except FileNotFoundError:
             return None
-        return cls(data, stamp(info))
+        data: Buffer = b""
+        try:
+            info = os.fstat(fd)
+            if info.st_size < 32:
+                raise Unsupported("not an index file")
+            data = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+            return cls(data, stamp(info), fd)
+        except BaseException:
+            _close(data, fd)
+            raise
+
+    def close(self) -> None:
+        """Unmap the file and close it (once; garbage collection does it otherwise). The last
+        reference to an index replaced since frees its 13 MB, which costs the kernel ~7 ms:
+        `indexwrite` lets a thread do it."""
+        self._release()
 
     # -- entries ---------------------------------------------------------------------------
 
-    def _entry(self, at: int) -> Entry | None:
+    def maybe_entry(self, at: int) -> Entry | None:
         """The entry at offset `at` if its fields are those of one, else None."""
         data = self.data
         if at + 62 > self.end or data[at + 24 : at + 28] not in MODES:
@@ -107,7 +115,7 @@ class IndexFile:
         return Entry(at, end, name, data[at + 40 : at + 60], flags)
 
     def entry(self, at: int) -> Entry:
-        found = self._entry(at)
+        found = self.maybe_entry(at)
         if found is None:
             raise Unsupported("an index entry could not be read")
         return found
@@ -116,7 +124,7 @@ class IndexFile:
         """A split index's `rank`th replacement of a shared entry: they come first, nameless,
         64 bytes each in a version 2 file."""
         at = 12 + 64 * rank
-        found = self._entry(at) if self.version == 2 else None
+        found = self.maybe_entry(at) if self.version == 2 else None
         if found is None or found.name or found.end != at + 64:
             raise Unsupported("the split index's replaced entries could not be read")
         return found
@@ -140,11 +148,11 @@ class IndexFile:
     def _chained(self, at: int) -> Entry | None:
         """The entry at `at` when it and the next ones (up to CHAIN, or the end) are valid and
         sorted: a boundary found that way is not a coincidence of the bytes."""
-        first = previous = self._entry(at)
+        first = previous = self.maybe_entry(at)
         for _ in range(CHAIN - 1):
             if previous is None or previous.end >= self.end:
                 break
-            following = self._entry(previous.end)
+            following = self.maybe_entry(previous.end)
             if following is None and self._extensions(previous.end) is not None:
                 break  # the last entry: the extensions follow
             if following is None or _unsorted(previous, following):
@@ -152,7 +160,7 @@ class IndexFile:
             previous = following
         return first if previous is not None else None
 
-    def _sync(self, at: int) -> Entry | None:
+    def sync(self, at: int) -> Entry | None:
         """The first entry that starts at or after `at` (within one entry's size)."""
         data = self.data
         offset = at + (12 - at) % 8
@@ -169,7 +177,7 @@ class IndexFile:
         """Where `name` is or would be inserted, and its entries (one per stage; [] if none)."""
         low, high = 12, self.end
         while high - low > 512:
-            middle = self._sync((low + high) // 2)
+            middle = self.sync((low + high) // 2)
             if middle is None or middle.start >= high:
                 high = (low + high) // 2
             elif middle.name < name:
@@ -178,7 +186,7 @@ class IndexFile:
                 high = middle.start
         at = low
         while at < self.end:
-            entry = self._entry(at)
+            entry = self.maybe_entry(at)
             if entry is None:
                 raise Unsupported("an index entry could not be read")
             if entry.name >= name:
@@ -187,7 +195,7 @@ class IndexFile:
         found = []
         position = at
         while position < self.end:
-            entry = self._entry(position)
+            entry = self.maybe_entry(position)
             if entry is None or entry.name != name:
                 break
             found.append(entry)
@@ -259,68 +267,16 @@ class IndexFile:
             raise Unsupported("the index's first entry could not be read")
         low, high = 12, self.end
         while high - low > LONGEST:
-            middle = self._sync((low + high) // 2)
+            middle = self.sync((low + high) // 2)
             if middle is None:
                 high = (low + high) // 2
             else:
                 low = middle.start
         while True:
-            entry = self._entry(low)
+            entry = self.maybe_entry(low)
             if entry is None:
                 return low
             low = entry.end
-
-    # -- writing -----------------------------------------------------------------------------
-
-    def edited(
-        self, changes: Mapping[bytes, bytes | None], *, beside: Sequence[IndexFile] = ()
-    ) -> list[bytes | memoryview]:
-        """The new index but its checksum, in pieces (most of them views of this one):
-        `changes` maps a path to its new entry's bytes (None: no entry). `beside`: the
-        shared index of a split one, whose entries a new entry must not clash with either."""
-        view = memoryview(self.data)
-        pieces: list[bytes | memoryview] = [b""]
-        count = self.count
-        position = 12
-        for name in sorted(changes):
-            at, found = self.lookup(name)
-            if any(e.flags & (STAGE | EXTENDED) for e in found):
-                raise Unsupported(f"{os.fsdecode(name)} is unmerged or has extended flags")
-            new = changes[name]
-            if not found and new is not None and not any(i.lookup(name)[1] for i in beside):
-                for index in (self, *beside):
-                    index.refuse_file_and_folder(name)
-            pieces.append(view[position:at])
-            position = found[-1].end if found else at
-            count += (new is not None) - len(found)
-            if new is not None:
-                pieces.append(new)
-        pieces.append(view[position : self.end])
-        pieces[0] = bytes(self.data[:8]) + _U32.pack(count)
-        pieces.extend(self._kept_extensions(sum(len(p) for p in pieces)))
-        return pieces
-
-    def refuse_file_and_folder(self, name: bytes) -> None:
-        """A new entry must not be a folder of another entry, nor lie under a file's entry."""
-        at, _ = self.lookup(name)
-        following = self._entry(at) if at < self.end else None
-        if following is not None and following.name.startswith(name + b"/"):
-            raise Unsupported(f"{os.fsdecode(name)} is a folder in the index")
-        folder = name.rpartition(b"/")[0]
-        before = self._sync(max(12, at - LONGEST)) if at > 12 else None
-        if not folder or any(n is not None and n.name.startswith(folder + b"/")
-                             for n in (following, before)):
-            return  # a neighbour's entry shows that the folder is one
-        while folder:
-            if self.lookup(folder)[1]:
-                raise Unsupported(f"{os.fsdecode(folder)} is a file in the index")
-            folder = folder.rpartition(b"/")[0]
-
-    def _kept_extensions(self, offset: int) -> list[bytes]:
-        kept = [bytes(self.data[start:end]) for sig, start, end in self.extensions
-                if sig in (b"link", b"REUC")]
-        digest = hashlib.sha1(b"".join(k[:8] for k in kept)).digest()
-        return [*kept, b"EOIE" + _U32.pack(24) + _U32.pack(offset) + digest]
 
 
 def stamp(info: os.stat_result) -> tuple[int, ...]:
@@ -328,17 +284,12 @@ def stamp(info: os.stat_result) -> tuple[int, ...]:
     return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
-def entry_bytes(name: bytes, oid: str, info: os.stat_result) -> bytes:
-    """An index entry (version 2 layout) for a regular file just written, with its stat data."""
-    fields = (
-        info.st_ctime_ns // 10**9 & _MASK, info.st_ctime_ns % 10**9,
-        info.st_mtime_ns // 10**9 & _MASK, info.st_mtime_ns % 10**9,
-        info.st_dev & _MASK, info.st_ino & _MASK, 0o100644,
-        info.st_uid & _MASK, info.st_gid & _MASK, info.st_size & _MASK,
-    )
-    head = struct.pack(">10I20sH", *fields, bytes.fromhex(oid), min(len(name), 0xFFF))
-    size = (62 + len(name) + 8) & ~7
-    return head + name + b"\0" * (size - 62 - len(name))
+def _close(data: Buffer, fd: int) -> None:
+    if isinstance(data, mmap.mmap):
+        data.close()  # closing twice is allowed
+    if fd >= 0:
+        with contextlib.suppress(OSError):
+            os.close(fd)
 
 
 def _unsorted(first: Entry, then: Entry) -> bool:

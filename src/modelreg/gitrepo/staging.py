@@ -1,6 +1,7 @@
 """The index of a checkout as a write sees it: the ids staged for a few paths, and new entries
-for the files it wrote (issue #5). `indexfile` reads and edits the bytes of one index file;
-this module adds Git's lock, the split index, and what is kept when the file is replaced.
+for the files it wrote (issue #5). `indexfile` reads the bytes of one index file, `indexedit`
+splices entries into them and `indexwrite` writes the result; this module adds Git's lock, the
+split index, and what is kept when the file is replaced.
 
 A split index (`git config core.splitIndex true`) keeps most entries in a shared file that is
 not rewritten (`.git/sharedindex.<id>`) and the changed ones in `.git/index`, so a write
@@ -21,16 +22,17 @@ from __future__ import annotations
 import array
 import bisect
 import contextlib
-import hashlib
 import os
 import struct
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import NamedTuple
 
 from modelreg.errors import Conflict
-from modelreg.gitrepo.indexfile import IndexFile, Unsupported, entry_bytes, stamp
+from modelreg.gitrepo import indexwrite
+from modelreg.gitrepo.indexedit import edited, entry_bytes
+from modelreg.gitrepo.indexfile import IndexFile, Unsupported, stamp
 
 LOCK_WAIT = 2.0
 OFFSETS = "modelreg/sharedindex-{}.offsets"
@@ -131,6 +133,22 @@ class Index:
         link = Link.parse(index.link) if index.link is not None else None
         return {p: self._staged(index, link, os.fsencode(p)) for p in paths}
 
+    def prepare(self, paths: Iterable[str]) -> None:
+        """Start hashing what the next `update` of these paths will keep of a whole index (the
+        header, taking a path not in it for a new entry, and the entries before the first of
+        them) on the worker thread, while the writer moves the branch (`indexwrite`)."""
+        try:
+            index = self._read()
+            if index is None or index.link is not None:
+                return
+            found = [index.lookup(os.fsencode(p)) for p in paths]
+        except Unsupported:
+            return
+        if found:
+            added = sum(not entries for _, entries in found)
+            indexwrite.prepare(index, str(self.path), count=index.count + added,
+                               first=min(at for at, _ in found))
+
     def _staged(self, index: IndexFile, link: Link | None, name: bytes) -> str | None:
         own = index.staged(name)
         if own is not None or link is None or not link.shared.strip("0"):
@@ -164,6 +182,7 @@ class Index:
         """Set the entries of `changes` (path -> (blob id, stat of its file), or None to remove
         it) under Git's `index.lock`, as one atomic replacement of the file."""
         lock = self.path.with_name("index.lock")
+        key = str(self.path)
         fd = _acquire(lock)
         try:
             index = self._read()
@@ -172,19 +191,22 @@ class Index:
             beside = self._beside(index, changes)
             entries = {os.fsencode(p): None if c is None else entry_bytes(os.fsencode(p), *c)
                        for p, c in changes.items()}
-            with os.fdopen(fd, "wb") as handle:
-                fd = -1
-                _write_hashed(handle, index.edited(entries, beside=beside))
+            written = indexwrite.write(fd, index, edited(index, entries, beside=beside), key=key)
+            os.close(fd)
+            fd = -1
             before = os.stat(self.path)
             os.utime(lock, ns=(before.st_atime_ns, before.st_mtime_ns))
             os.replace(lock, self.path)
+            indexwrite.remember(key, os.stat(self.path), written)  # (and by the checksum)
         except BaseException:
             if fd >= 0:
                 os.close(fd)
             lock.unlink(missing_ok=True)
+            indexwrite.forget(key)
             raise
         finally:
             self._cached = None
+        indexwrite.release(index)
 
     def _beside(self, index: IndexFile, changes: Mapping[str, object]) -> list[IndexFile]:
         """The shared file of a split index (checked to take these changes), or []."""
@@ -243,15 +265,6 @@ def _keep(path: Path, data: bytes, pattern: Path) -> None:
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
-
-
-def _write_hashed(handle: BinaryIO, pieces: list[bytes | memoryview]) -> None:
-    """Write the pieces and the SHA-1 of them all, Git's checksum of an index."""
-    digest = hashlib.sha1()
-    for piece in pieces:
-        digest.update(piece)
-        handle.write(piece)
-    handle.write(digest.digest())
 
 
 def _acquire(lock: Path) -> int:
