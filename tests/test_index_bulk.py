@@ -3,9 +3,8 @@ are the ones one process makes, and a helper that fails costs time, never an ans
 
 from __future__ import annotations
 
-from dataclasses import fields
+import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,19 +12,11 @@ from hypothesis import strategies as st
 
 from modelreg import manifest
 from modelreg.gitrepo import GitRepo
-from modelreg.index import Index, bulk, load, plan
+from modelreg.index import Index, bulk, fresh, load, plan
 from modelreg.index import codec as index_codec
 from modelreg.index.gittrees import Trees
 from modelreg.index.stats import IndexStats
 from modelreg.model import (
-    AliasTable,
-    ArtifactMode,
-    Artifacts,
-    CopiedFrom,
-    Deletion,
-    FileEntry,
-    Lineage,
-    ModelVersion,
     RegisteredModel,
 )
 from modelreg.snapshot import ParseStats
@@ -62,89 +53,116 @@ def wanted(repo: Path) -> tuple[Trees, bulk.Wanted]:
 def test_helpers_make_the_rows_one_process_makes(registry: Path) -> None:
     trees, todo = wanted(registry)
     index_codec.forget_all()
-    alone = bulk.rows(trees, todo, load.row_of, helpers=0)
+    alone = bulk.rows(trees, todo, load.make_row, helpers=0)
     index_codec.forget_all()
     parsed = ParseStats.parsed
-    shared = bulk.rows(trees, todo, load.row_of, helpers=2)
+    shared = bulk.rows(trees, todo, load.make_row, helpers=2)
     assert shared == alone and len(alone) == 30 + 4 + 1
     assert any(not row.ok for row in alone)  # the broken file made a row too
     assert ParseStats.parsed - parsed == len(todo)  # helpers' parses are counted here
     assert trees.stats.manifests_parsed == 2 * len(todo)
 
 
-@pytest.mark.parametrize("serve", [
+BROKEN_HELPERS = [
     "raise SystemExit(3)",  # fails
     "import sys; sys.stdout.write('not a pickle')",  # answers nonsense
     "import pickle, sys; sys.stdout.buffer.write(pickle.dumps(([], {})))",  # answers too little
-])
+]
+
+
+@pytest.mark.parametrize("serve", BROKEN_HELPERS)
 def test_a_helper_that_fails_leaves_its_share_here(
     registry: Path, serve: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     trees, todo = wanted(registry)
-    alone = bulk.rows(trees, todo, load.row_of, helpers=0)
+    alone = bulk.rows(trees, todo, load.make_row, helpers=0)
     monkeypatch.setattr(bulk, "_SERVE", serve)
-    assert bulk.rows(trees, todo, load.row_of, helpers=1) == alone
+    assert bulk.rows(trees, todo, load.make_row, helpers=1) == alone
 
 
+def first_build(registry: Path, monkeypatch: pytest.MonkeyPatch, helpers: int) -> None:
+    monkeypatch.setattr(fresh, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(fresh, "HEAD_START", 0)
+    monkeypatch.setattr(bulk, "helper_count", lambda work, minimum=0: helpers)  # any cores
+    index_codec.forget_all()
+
+
+@pytest.mark.parametrize("serve", [None, *BROKEN_HELPERS])
 def test_a_first_build_with_helpers_answers_like_one_without(
-    registry: Path, monkeypatch: pytest.MonkeyPatch
+    registry: Path, monkeypatch: pytest.MonkeyPatch, serve: str | None
 ) -> None:
     commit = head(registry)
     with Index(GitRepo.discover(registry), PREFIX, None) as alone:  # in memory, one process
         expected = (alone.versions(commit), alone.models(commit))
-    monkeypatch.setattr(bulk, "PARALLEL_MIN", 1)
-    monkeypatch.setattr(bulk, "_helper_count", lambda wanted: 1)  # whatever the cores
-    index_codec.forget_all()
+    first_build(registry, monkeypatch, helpers=2)
+    if serve is not None:
+        monkeypatch.setattr(bulk, "_SERVE", serve)
     with open_index(registry) as index:
         assert (index.versions(commit), index.models(commit)) == expected
-        assert index.stats.manifests_parsed == 30 + 4 + 1
-    index_codec.forget_all()  # a new process: the rows the helper made answer
+        assert index.stats.manifests_parsed >= 30 + 4 + 1  # every manifest, shared aliases
+        assert index.stats.full_scans == 1
+        assert index.path is not None
+        assert not [p for p in index.path.parent.iterdir() if ".new" in p.name]  # no rest
+    index_codec.forget_all()  # a new process: the rows the helpers wrote answer
     with open_index(registry) as again:
         assert (again.versions(commit), again.models(commit)) == expected
         assert again.stats.manifests_parsed == 0
 
 
-# -- the rows' JSON (codec): checked at write time against the lists it was made from ------
+def test_a_first_build_leaves_a_file_another_process_made_first(
+    registry: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two first builds at once: the one that links its file last keeps the other's."""
+    commit = head(registry)
+    with open_index(registry) as index:
+        index.versions(commit)
+        assert index.path is not None
+        path = index.path
+    made = path.read_bytes()
+    real = os.link
+    theirs: list[int] = []
+
+    def late(source: str, target: str) -> None:  # another process linked its file first
+        path.write_bytes(made)
+        theirs.append(path.stat().st_ino)
+        real(source, target)
+
+    path.unlink()
+    monkeypatch.setattr(os, "link", late)
+    index_codec.forget_all()
+    with open_index(registry) as again:
+        assert len(again.versions(commit)) == 30
+    assert theirs == [path.stat().st_ino]  # the file is the other process's
+    assert not [p for p in path.parent.iterdir() if ".new" in p.name]
+
+
+# -- rows: the manifest's own bytes, and the columns a search pushes down ----------------
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.one_of(
-    st.tuples(st.just(index_codec.VERSION), VERSION),
-    st.tuples(st.just(index_codec.MODEL), MODEL),
-    st.tuples(st.just(index_codec.ALIASES), ALIASES.map(index_codec.Aliases.of)),
+    st.tuples(st.just(index_codec.VERSION), VERSION.map(manifest.dump_version)),
+    st.tuples(st.just(index_codec.MODEL), MODEL.map(manifest.dump_model)),
+    st.tuples(st.just(index_codec.ALIASES), ALIASES.map(manifest.dump_aliases)),
 ))
-def test_what_a_row_stores_reads_back_equal(case: tuple[str, object]) -> None:
-    kind, value = case
-    row = index_codec.encode(kind, "b" * 40, value)
-    if row.data is not None:  # else: not exact in JSON (NaN, ...), parsed again when loaded
-        assert index_codec.decode(kind, row.data) == value
+def test_what_a_row_stores_reads_back_equal(case: tuple[str, bytes]) -> None:
+    kind, data = case
+    value = index_codec.parse(kind, "b" * 40, data)
+    assert value is not None
+    row = index_codec.encode(kind, "b" * 40, value, data)
+    assert row.ok and row.data == data
+    assert repr(index_codec.decode(kind, "b" * 40, data)) == repr(value)  # NaN != NaN
+    assert dict(row.tags) == {k: index_codec._tag_value(v)
+                              for k, v in getattr(value, "tags", {}).items()}
+    if kind == index_codec.VERSION:
+        assert row.columns == (value.name, value.version, value.run_id, value.source,
+                               value.created_at, value.updated_at, int(value.deleted is not None))
 
 
-def names(cls: type) -> set[str]:
-    return {f.name for f in fields(cls)}
-
-
-def test_the_rows_hold_every_field_a_manifest_sets() -> None:
-    # A field added to a value must be added to codec (CODEC then changes with it): the JSON
-    # check at write time compares lists, not values, so it would not notice. This fails first.
-    art: dict[str, Any] = {"mode": ArtifactMode.REFERENCE, "uri": "u", "digest": "g", "size": 1,
-           "file_count": 1, "files": (FileEntry(path="p", size=2, sha256="h"),), "files_uri": "f"}
-    lineage: dict[str, Any] = {"code_commit": "c", "data": ("d",),
-               "copied_from": CopiedFrom(uri="u", registry_commit="r")}
-    every: dict[str, Any] = {
-        "name": "m", "version": 1, "description": "d", "source": "s", "run_id": "r",
-        "run_link": "l", "artifacts": Artifacts(**art), "model_type": "t", "flavors": ("x",),
-        "signature": {"a": [1]}, "tags": {"k": "v"}, "metrics": {"m": 1.5},
-        "lineage": Lineage(**lineage), "created_at": "c", "created_by": "b", "updated_at": "u",
-        "deleted": Deletion(at="a", by="b"),
-    }
-    assert set(every) == names(ModelVersion) - {"aliases", "current_stage"}
-    assert set(art) == names(Artifacts) and set(lineage) == names(Lineage)
-    full = ModelVersion(**every)
-    assert index_codec.version_from_list(index_codec.version_to_list(full)) == full
-    model = RegisteredModel(name="m", description="d", tags={"k": "v"}, last_version=3,
-                            created_at="c", created_by="b")
-    assert set(manifest.model_to_dict(model)) == names(RegisteredModel) - {
-        "aliases", "latest_versions"}
-    assert index_codec.model_from_dict(manifest.model_to_dict(model)) == model
-    assert set(index_codec.aliases_to_dict(AliasTable())) == names(AliasTable)
+def test_a_row_that_does_not_parse_is_damage() -> None:
+    good = manifest.dump_model(RegisteredModel(name="m", created_at="c"))
+    assert index_codec.decode(index_codec.MODEL, "b" * 40, good).name == "m"
+    for bad in (b"name: [broken\n", b"text", None):
+        with pytest.raises(index_codec.Undecodable):
+            index_codec.decode(index_codec.MODEL, "b" * 40, bad)  # type: ignore[arg-type]
+    assert index_codec.encode(index_codec.MODEL, "b" * 40, None, good).data is None

@@ -256,19 +256,22 @@ def parse_aliases(text: bytes, path: str) -> AliasTable:
     return AliasTable(aliases=aliases, stages=stages)
 
 
+_MODES = {mode.value: mode for mode in ArtifactMode}
+
+
 def _parse_artifacts(r: _Reader) -> Artifacts | None:
     raw = r.get("artifacts", dict)
     if raw is None:
         return None
     a = _Reader(raw, r.path, {})
-    try:
-        mode = ArtifactMode(a.text("mode") or "stored")
-    except ValueError:
-        raise r.fail("artifacts", f"unknown mode {raw.get('mode')!r}") from None
-    files = []
-    for item in a.get("files", list, []):
-        f = _Reader(item, r.path, {})
-        files.append(FileEntry(path=f.text("path"), size=f.number("size"), sha256=f.text("sha256")))
+    given = raw.get("mode", "")
+    mode = _MODES.get(given or "stored") if type(given) is str else None  # the common case
+    if mode is None:
+        try:
+            mode = ArtifactMode(a.text("mode") or "stored")
+        except ValueError:
+            raise r.fail("artifacts", f"unknown mode {raw.get('mode')!r}") from None
+    files = [_file_entry(item, r.path) for item in a.get("files", list, [])]
     return Artifacts(
         mode=mode,
         uri=a.text("uri"),
@@ -280,7 +283,21 @@ def _parse_artifacts(r: _Reader) -> Artifacts | None:
     )
 
 
+def _file_entry(item: Any, path: str) -> FileEntry:
+    if type(item) is dict:  # the common case: three values of the right types
+        name, size, sha256 = item.get("path", ""), item.get("size", 0), item.get("sha256", "")
+        if type(name) is str and type(size) is int and type(sha256) is str:
+            return FileEntry(path=name, size=size, sha256=sha256)
+    f = _Reader(item, path, {})
+    return FileEntry(path=f.text("path"), size=f.number("size"), sha256=f.text("sha256"))
+
+
+_NO_LINEAGE = Lineage()
+
+
 def _parse_lineage(r: _Reader) -> Lineage:
+    if "lineage" not in r.data:
+        return _NO_LINEAGE  # what an empty mapping gives, shared (values are frozen)
     raw = _Reader(r.map("lineage"), r.path, {})
     copied = raw.get("copied_from", dict)
     return Lineage(

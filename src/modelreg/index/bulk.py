@@ -1,13 +1,18 @@
-"""Parsing a whole registry at once, on every core: a first build after a clone (issue #5).
+"""Parsing many manifests at once, on every core (issue #5).
 
 A registry of 100,000 versions holds 110,000 manifests, and a first search must parse them
-all. From `PARALLEL_MIN` manifests on, they are shared between this process and up to
-`MAX_HELPERS` helper processes (one per further core), each a fresh Python that reads its
-blobs from the repository itself and sends back the rows the file stores, built by the same
-function as here. Helpers are plain subprocesses rather than `multiprocessing` workers so that
-nothing of the caller's `__main__` runs again in them (a script without a `__main__` guard
-would register its models twice), and it is the same on Linux and macOS. A helper that cannot
-start, fails or hangs leaves its share to this process: the rows are the same, only later.
+all. The work is shared between this process and helper processes (one per further core),
+each a fresh Python that reads its share from the repository itself. Two jobs:
+
+- `rows`: the rows of a list of blobs (a large sync), sent back pickled;
+- `build`: for a first build (index/fresh.py), a share of the model folders walked, parsed
+  and written into a SQLite file of the helper's own, which the caller then merges into its
+  file in one statement a table: no row crosses a pipe, and no row is bound twice.
+
+Helpers are plain subprocesses rather than `multiprocessing` workers so that nothing of the
+caller's `__main__` runs again in them (a script without a `__main__` guard would register
+its models twice), and it is the same on Linux and macOS. A helper that cannot start, fails
+or hangs leaves its share to this process: the rows are the same, only later.
 """
 
 from __future__ import annotations
@@ -31,10 +36,10 @@ if TYPE_CHECKING:
 Wanted = list[tuple[str, str]]  # (kind, blob id)
 RowOf = Callable[[Trees, str, str], codec.Row]
 
-PARALLEL_MIN = 20_000  # below, starting a helper (~0.3 s) costs more than it saves
+PARALLEL_MIN = 20_000  # manifests below which starting a helper (~0.2 s) costs more than it saves
 MAX_HELPERS = 3
-HEAD_START = 4_000  # manifests this process parses per helper while helpers start
-_COUNTS = ("manifests_parsed", "blobs_read", "objects_read")
+HEAD_START = 2_000  # manifests this process parses per helper while helpers start
+_COUNTS = ("manifests_parsed", "blobs_read", "objects_read", "trees_listed")
 _SERVE = "from modelreg.index.bulk import serve; serve()"
 
 
@@ -44,28 +49,33 @@ def rows(
     """`row_of` of every wanted blob, in order, spread over the cores when there are many
     (`helpers`: how many helper processes, instead of one per further core)."""
     if helpers is None:
-        helpers = _helper_count(len(wanted))
-    mine, *theirs = _shares(wanted, helpers)
-    started = [_Helper(trees.git_dir, share) for share in theirs]
+        helpers = helper_count(len(wanted))
+    mine, *theirs = shares(wanted, helpers, HEAD_START)
+    started = [Helper(("rows", trees.git_dir, share), len(share)) for share in theirs]
     with no_gc():
         out = [row_of(trees, kind, blob) for kind, blob in mine]
-        for helper in started:
-            out.extend(helper.result(trees, row_of))
+        for helper, share in zip(started, theirs, strict=True):
+            found = helper.result(trees)
+            if isinstance(found, list) and len(found) == len(share):
+                out += [codec.Row(*row) for row in found]
+            else:
+                out += [row_of(trees, kind, blob) for kind, blob in share]
     return out
 
 
-def _shares(wanted: Wanted, helpers: int) -> list[Wanted]:
-    """This process's share first, a little larger: a helper starts ~0.3 s late (a fresh
-    Python importing modelreg) and its rows then cross a pipe. The rest in equal parts."""
-    equal = len(wanted) // (helpers + 1)
-    head = equal + min(helpers * HEAD_START, equal // 4) if helpers else len(wanted)
-    size = -(-(len(wanted) - head) // max(helpers, 1))
-    rest = range(head, len(wanted), size or 1)
-    return [wanted[:head], *(wanted[i : i + size] for i in rest)]
+def shares(items: list[Any], helpers: int, head_start: int) -> list[list[Any]]:
+    """This process's share first, a little larger (a helper starts ~0.2 s late: a fresh
+    Python importing modelreg), then the helpers' in equal parts, all in order (the pack's
+    order, so that each reads its blobs in sequence)."""
+    equal = len(items) // (helpers + 1)
+    head = equal + min(helpers * head_start, equal // 4) if helpers else len(items)
+    size = -(-(len(items) - head) // max(helpers, 1)) or 1
+    return [items[:head], *(items[i : i + size] for i in range(head, len(items), size))]
 
 
-def _helper_count(wanted: int) -> int:
-    if wanted < PARALLEL_MIN:
+def helper_count(work: int, minimum: int = PARALLEL_MIN) -> int:
+    """One helper per further core; none for a small job."""
+    if work < minimum:
         return 0
     try:
         cores = len(os.sched_getaffinity(0))
@@ -88,15 +98,15 @@ def no_gc(bulk: bool = True) -> Iterator[None]:
             gc.enable()
 
 
-class _Helper:
-    """One helper process and its share; `result` is its rows, or this process's own."""
+class Helper:
+    """One helper process doing `job`; `result` is what it answered, or None."""
 
-    def __init__(self, git_dir: str, share: Wanted) -> None:
-        import pickle  # imported here: only a large first build starts helpers
+    def __init__(self, job: tuple[Any, ...], size: int) -> None:
+        import pickle  # imported here: only a large build starts helpers
         import subprocess
         import threading
 
-        self.share = share
+        self.size = size
         self.answer: tuple[bytes, bytes] | None = None
         self.proc: subprocess.Popen[bytes] | None = None
         self.thread: threading.Thread | None = None
@@ -107,7 +117,7 @@ class _Helper:
             )
         except OSError:
             return
-        payload = pickle.dumps((git_dir, share), protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
         self.thread = threading.Thread(target=self._talk, args=(payload,), daemon=True)
         self.thread.start()
 
@@ -116,23 +126,28 @@ class _Helper:
 
         assert self.proc is not None
         with contextlib.suppress(OSError, subprocess.SubprocessError, ValueError):
-            self.answer = self.proc.communicate(payload, timeout=60 + len(self.share) / 1000)
+            self.answer = self.proc.communicate(payload, timeout=60 + self.size / 1000)
 
-    def result(self, trees: Trees, row_of: RowOf) -> list[codec.Row]:
-        if self.proc is not None and self.thread is not None:
-            self.thread.join()
-            if self.proc.poll() is None:
-                self.proc.kill()  # it took too long
+    def result(self, trees: Trees) -> Any:
+        """The helper's answer (its counts added to `trees.stats`), or None if it failed."""
+        if self.proc is None or self.thread is None:
+            return None
+        self.thread.join()
+        if self.proc.poll() is None:
+            self.proc.kill()  # it took too long
+        self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
+        return self._answer(trees)
+
+    def stop(self) -> None:
+        """End the helper if it still runs (its caller was interrupted)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
             self.proc.wait()
-            for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-                if pipe is not None:
-                    pipe.close()
-            done = self._rows(trees)
-            if done is not None:
-                return done
-        return [row_of(trees, kind, blob) for kind, blob in self.share]
 
-    def _rows(self, trees: Trees) -> list[codec.Row] | None:
+    def _answer(self, trees: Trees) -> Any:
         import pickle
 
         assert self.proc is not None
@@ -140,15 +155,14 @@ class _Helper:
             return None
         try:
             found, counts = pickle.loads(self.answer[0])
-        except Exception:  # a broken answer: parse the share here instead
+            numbers = {name: int(counts[name]) for name in _COUNTS}
+        except Exception:  # a broken answer: the caller does the share itself
             return None
-        if not isinstance(found, list) or len(found) != len(self.share):
-            return None
-        for name in _COUNTS:
-            setattr(trees.stats, name, getattr(trees.stats, name) + int(counts[name]))
-        trees.count_git(int(counts["objects_read"]))
-        ParseStats.parsed += int(counts["manifests_parsed"])
-        return [codec.Row(*row) for row in found]
+        for name, number in numbers.items():
+            setattr(trees.stats, name, getattr(trees.stats, name) + number)
+        trees.count_git(numbers["objects_read"])
+        ParseStats.parsed += numbers["manifests_parsed"]
+        return found
 
 
 def _environment() -> dict[str, str]:
@@ -159,17 +173,19 @@ def _environment() -> dict[str, str]:
 
 
 def serve() -> None:
-    """A helper's main: (git dir, share) from stdin, (rows, counts) to stdout."""
+    """A helper's main: a job from stdin, (its answer, counts) to stdout."""
     import pickle
 
-    from modelreg.index import load
+    from modelreg.index import fresh, load
     from modelreg.index.stats import IndexStats
 
-    git_dir, share = pickle.load(sys.stdin.buffer)
-    stats = IndexStats()
-    trees = Trees(git_dir, stats)
+    job, git_dir, *args = pickle.load(sys.stdin.buffer)
+    trees = Trees(git_dir, IndexStats())
     with no_gc():
-        found = [tuple(load.row_of(trees, kind, blob)) for kind, blob in share]
-    answer: tuple[Any, ...] = (found, stats.as_dict())
+        if job == "rows":
+            found: Any = [tuple(load.bulk_row(trees, kind, blob)) for kind, blob in args[0]]
+        else:
+            found = fresh.build_side(trees, *args)
+    answer: tuple[Any, ...] = (found, trees.stats.as_dict())
     sys.stdout.buffer.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
     sys.stdout.flush()

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from modelreg import layout
-from modelreg.index import codec, db, load, pages, plan, write
+from modelreg.index import codec, db, fresh, load, pages, plan, write
 from modelreg.index.gittrees import MissingTree, Trees
 from modelreg.index.stats import IndexStats
 from modelreg.model import ModelVersion, RegisteredModel
@@ -130,7 +130,7 @@ class Index:
             trees = self._git()
             for _ in range(2):
                 try:
-                    return self._ask(self._file(), trees, tree, query)
+                    return self._ask(self._file(trees, tree), trees, tree, query)
                 except (_Contended, OSError):
                     break  # held by others too long, or no place for a file
                 except _DAMAGED:
@@ -201,11 +201,14 @@ class Index:
             self._trees = Trees(self.repo.git_dir, self.stats, getattr(self.repo, "stats", None))
         return self._trees
 
-    def _file(self) -> sqlite3.Connection:
+    def _file(self, trees: Trees, tree: str) -> sqlite3.Connection:
+        """The file, opened once; with none yet, a first build of `tree` makes it."""
         if self._conn is None:
             if self.path is None:
                 raise OSError("no index file")
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fresh.build(self.path, self.prefix, trees, tree)
             self._conn = db.connect(self.path, self.prefix)
         return self._conn
 

@@ -6,8 +6,6 @@ import sqlite3
 from dataclasses import replace
 from typing import Any
 
-from modelreg import manifest
-from modelreg.errors import ManifestError
 from modelreg.index import bulk, codec, db
 from modelreg.index.bulk import no_gc
 from modelreg.index.gittrees import Trees
@@ -15,37 +13,40 @@ from modelreg.index.plan import DirUpdate, kind_of
 from modelreg.model import ModelVersion, RegisteredModel
 from modelreg.snapshot import ParseStats
 
-_PARSERS: dict[str, Any] = {
-    codec.MODEL: manifest.parse_model,
-    codec.ALIASES: lambda data, path: codec.Aliases.of(manifest.parse_aliases(data, path)),
-    codec.VERSION: manifest.parse_version,
-}
-
 
 def parse(trees: Trees, kind: str, blob: str) -> Any:
     """The value of a manifest blob, or None when it does not parse (`validate` says why)."""
     value = codec.remembered(kind, blob)
     if value is not None:
         return value
+    return row_of(trees, kind, blob, keep=True)[1]
+
+
+def row_of(trees: Trees, kind: str, blob: str, *, keep: bool = True) -> tuple[codec.Row, Any]:
+    """The row of a blob and its value, remembered with `keep` (see `bulk_row`)."""
     data = trees.read(blob)
     trees.stats.manifests_parsed += 1
     ParseStats.parsed += 1
-    try:
-        value = _PARSERS[kind](data, f"{kind} manifest {blob[:12]}")
-    except (ManifestError, ValueError, TypeError, RecursionError):
-        return None
-    codec.remember(kind, blob, value)
-    return value
+    value = codec.parse(kind, blob, data)
+    if value is not None and keep:
+        codec.remember(kind, blob, value)
+    return codec.encode(kind, blob, value, data), value
 
 
-def row_of(trees: Trees, kind: str, blob: str) -> codec.Row:
-    return codec.encode(kind, blob, parse(trees, kind, blob))
+def make_row(trees: Trees, kind: str, blob: str) -> codec.Row:
+    return row_of(trees, kind, blob)[0]
+
+
+def bulk_row(trees: Trees, kind: str, blob: str) -> codec.Row:
+    """A row whose value is not remembered: a bulk build makes 100,000 of them (issue #5),
+    in helper processes too, and keeping them costs more than building a few again."""
+    return row_of(trees, kind, blob, keep=False)[0]
 
 
 def prepare(conn: sqlite3.Connection, trees: Trees, updates: list[DirUpdate]) -> list[codec.Row]:
     """Rows for every blob the updates refer to that the file does not hold yet, sorted by
     blob id (inserts then walk the B-trees in order)."""
-    rows = bulk.rows(trees, _wanted(conn, updates), row_of)
+    rows = bulk.rows(trees, _wanted(conn, updates), make_row)
     rows.sort(key=lambda row: row.blob)
     return rows
 
@@ -78,8 +79,7 @@ _BULK = 2000  # missing values from which one pass over the whole table beats lo
 def values_of(
     conn: sqlite3.Connection, trees: Trees, kind: str, blobs: list[str]
 ) -> dict[str, Any]:
-    """Values by blob id (every blob parsed fine): from the memo, else from stored JSON, else
-    parsed again."""
+    """Values by blob id (every blob parsed fine): from the memo, else from stored bytes."""
     out: dict[str, Any] = {}
     missing = []
     for blob in blobs:
@@ -98,13 +98,13 @@ def values_of(
     return out
 
 
-def build(trees: Trees, kind: str, blob: str, data: str | None) -> Any:
-    """The value of a blob from its stored JSON, remembered; `data` None: stored without JSON
-    (see codec), so the blob is parsed again."""
+def build(trees: Trees, kind: str, blob: str, data: bytes | None) -> Any:
+    """The value of a blob from its stored bytes, remembered (`data` None: a row of a blob
+    that did not parse, which no listing asks for; it is parsed again)."""
     if data is None:
         return parse(trees, kind, blob)
     trees.stats.rows_decoded += 1
-    value = codec.decode(kind, data)
+    value = codec.decode(kind, blob, data)
     codec.remember(kind, blob, value)
     return value
 

@@ -6,10 +6,10 @@ Everything here runs inside the caller's `BEGIN IMMEDIATE` transaction.
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import Any, NamedTuple
 
 from modelreg import layout
-from modelreg.index import codec
+from modelreg.index import codec, db
 from modelreg.index.plan import DirUpdate, FileKey
 
 PRUNE_SLACK = 1000  # parsed manifests kept beyond twice the live ones before pruning
@@ -24,26 +24,34 @@ _TAGS = {codec.MODEL: "model_tags", codec.VERSION: "version_tags"}
 
 
 def insert(conn: sqlite3.Connection, rows: list[codec.Row]) -> None:
+    for sql, params in statements(rows):
+        conn.executemany(sql, params)
+
+
+Statements = list[tuple[str, list[tuple[Any, ...]]]]
+
+
+def statements(rows: list[codec.Row]) -> Statements:
+    """What `insert` runs: made by a helper process in a first build (index/bulk.py), so that
+    the process that writes the file has only to run them."""
+    out: Statements = []
     for kind in codec.KINDS:
         mine = [r for r in rows if r.kind == kind]
         width = _COLUMNS[kind]
-        conn.executemany(
-            _INSERT[kind],
-            [(r.blob, int(r.ok), *(r.columns or (None,) * width), r.data) for r in mine],
-        )
+        out.append((_INSERT[kind],
+                    [(r.blob, int(r.ok), *(r.columns or (None,) * width), r.data) for r in mine]))
         if kind in _TAGS:
-            conn.executemany(
+            out.append((
                 f"INSERT OR IGNORE INTO {_TAGS[kind]} VALUES (?, ?, ?)",
                 # NaN, which SQLite would hold as NULL, as text (its blob is odd anyway)
                 [(k, v if v == v else "NaN", r.blob) for r in mine for k, v in r.tags],
-            )
-            conn.executemany("INSERT OR IGNORE INTO odd_tags VALUES (?)",
-                             [(r.blob,) for r in mine if odd_tags(r.tags)])
+            ))
+            out.append(("INSERT OR IGNORE INTO odd_tags VALUES (?)",
+                        [(r.blob,) for r in mine if r.tags and odd_tags(r.tags)]))
     if rows:
-        conn.execute(
-            "UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'inserted'",
-            (len(rows),),
-        )
+        out.append(("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'inserted'",
+                    [(len(rows),)]))
+    return out
 
 
 def odd_tags(tags: tuple[tuple[str, Any], ...]) -> bool:
@@ -59,63 +67,95 @@ def odd_tags(tags: tuple[tuple[str, Any], ...]) -> bool:
 
 def apply(conn: sqlite3.Connection, tree: str, updates: list[DirUpdate]) -> None:
     """Move the state to models tree `tree` (inside the caller's write transaction)."""
-    for update in updates:
-        if update.tree is None:
-            conn.execute("DELETE FROM files WHERE dir = ?", (update.dir,))
-            conn.execute("DELETE FROM dirs WHERE dir = ?", (update.dir,))
-        else:
-            _apply_dir(conn, update)
+    renamed = place(conn, updates)
+    conn.executemany(f"UPDATE files SET live = {_LIVE.format('files.blob', 'files.version', '?')}"
+                     " WHERE dir = ?", renamed)
+    set_tree(conn, tree)
+
+
+def set_tree(conn: sqlite3.Connection, tree: str) -> None:
     conn.execute("UPDATE meta SET value = ? WHERE key = 'tree'", (tree,))
 
 
-def _apply_dir(conn: sqlite3.Connection, update: DirUpdate) -> None:
+def place(conn: sqlite3.Connection, updates: list[DirUpdate]) -> list[tuple[str | None, str]]:
+    """The folders' new rows, every folder at once (a first build places 10,000 of them),
+    files with their `live`; the (name, folder) of each folder whose other files' `live` must
+    be computed again, because it holds another model now."""
+    gone = [(u.dir,) for u in updates if u.tree is None]
+    conn.executemany("DELETE FROM files WHERE dir = ?", gone)
+    conn.executemany("DELETE FROM dirs WHERE dir = ?", gone)
+    kept = [u for u in updates if u.tree is not None]
+    before = _dirs_before(conn, [u.dir for u in kept if not u.replace])
+    conn.executemany("DELETE FROM files WHERE dir = ?", [(u.dir,) for u in kept if u.replace])
+    states = [_state(u, before.get(u.dir)) for u in kept]
+    names = _model_names(conn, {s.model for s in states if s.model is not None})
+    dirs, files, dropped, renamed = [], [], [], []
+    for state in states:
+        name = _name_of(state.dir, state.model, names)
+        dirs.append((state.dir, state.tree, name, state.model, state.aliases))
+        files += [(state.dir, v, blob, name) for v, blob in state.versions]
+        dropped += [(state.dir, v) for v in state.dropped]
+        if name != state.name and not state.replace:
+            renamed.append((name, state.dir))
+    conn.executemany("DELETE FROM files WHERE dir = ? AND version = ?", dropped)
+    conn.executemany("INSERT OR REPLACE INTO dirs VALUES (?, ?, ?, ?, ?)", dirs)
+    conn.executemany(_INSERT_FILE, files)
+    return renamed
+
+
+class _State(NamedTuple):
+    """A folder's manifests after an update, and the model name it had before."""
+
+    dir: str
+    tree: str | None
+    replace: bool
+    model: str | None
+    aliases: str | None
+    name: str | None
+    versions: list[tuple[int, str]]
+    dropped: list[int]
+
+
+def _state(update: DirUpdate, row: tuple[Any, ...] | None) -> _State:
     blobs: dict[FileKey, str | None] = {codec.MODEL: None, codec.ALIASES: None}
-    before: str | None = None
-    row = conn.execute(
-        "SELECT model_blob, aliases_blob, name FROM dirs WHERE dir = ?", (update.dir,)
-    ).fetchone()
-    if update.replace:
-        conn.execute("DELETE FROM files WHERE dir = ?", (update.dir,))
-    elif row is not None:
+    before = None
+    if row is not None:
         blobs, before = {codec.MODEL: row[0], codec.ALIASES: row[1]}, row[2]
-    versions = []
+    versions, dropped = [], []
     for key, blob in update.files.items():
         if not isinstance(key, int):
             blobs[key] = blob
         elif blob is None:
-            conn.execute("DELETE FROM files WHERE dir = ? AND version = ?", (update.dir, key))
+            dropped.append(key)
         else:
-            versions.append((update.dir, key, blob))
-    name = _model_name(conn, update.dir, blobs[codec.MODEL])
-    conn.execute(
-        "INSERT OR REPLACE INTO dirs VALUES (?, ?, ?, ?, ?)",
-        (update.dir, update.tree, name, blobs[codec.MODEL], blobs[codec.ALIASES]),
-    )
-    conn.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, 0)", versions)
-    if name != before or update.replace:
-        conn.execute(_LIVE + " WHERE dir = ?", (name, update.dir))
-    else:
-        conn.executemany(_LIVE + " WHERE dir = ? AND version = ?",
-                         [(name, d, v) for d, v, _ in versions])
+            versions.append((key, blob))
+    return _State(update.dir, update.tree, update.replace, blobs[codec.MODEL],
+                  blobs[codec.ALIASES], before, versions, dropped)
 
 
-_LIVE = (
-    "UPDATE files SET live = EXISTS(SELECT 1 FROM version_manifests v WHERE v.blob = files.blob"
-    " AND v.ok = 1 AND v.deleted = 0 AND v.version = files.version AND v.name = ?)"
-)
+def _dirs_before(conn: sqlite3.Connection, dirnames: list[str]) -> dict[str, tuple[Any, ...]]:
+    select = "SELECT dir, model_blob, aliases_blob, name FROM dirs"
+    return {row[0]: row[1:] for row in db.where_in(conn, select, "dir", dirnames)}
 
 
-def _model_name(conn: sqlite3.Connection, dirname: str, blob: str | None) -> str | None:
+def _model_names(conn: sqlite3.Connection, blobs: set[str]) -> dict[str, str]:
+    select = "SELECT blob, name FROM model_manifests WHERE ok = 1"
+    return dict(db.where_in(conn, select, "blob", sorted(blobs)))
+
+
+def _name_of(dirname: str, blob: str | None, names: dict[str, str]) -> str | None:
     """The model a folder holds: its `model.yaml` parses and names this very folder."""
-    if blob is None:
-        return None
-    row = conn.execute(
-        "SELECT name FROM model_manifests WHERE blob = ? AND ok = 1", (blob,)
-    ).fetchone()
-    if row is None or layout.model_dir(row[0]) != dirname:
-        return None
-    name: str = row[0]
-    return name
+    name = None if blob is None else names.get(blob)
+    return name if name is not None and layout.model_dir(name) == dirname else None
+
+
+# `live`: the version file ({0}) parses, is no tombstone, and names its model ({2}) and its
+# number ({1}). Both `place` and `apply` use it, so a file's `live` has one meaning.
+_LIVE = (
+    "EXISTS(SELECT 1 FROM version_manifests v WHERE v.blob = {0} AND v.ok = 1"
+    " AND v.deleted = 0 AND v.version = {1} AND v.name = {2})"
+)
+_INSERT_FILE = f"INSERT OR REPLACE INTO files SELECT ?1, ?2, ?3, {_LIVE.format('?3', '?2', '?4')}"
 
 
 def prune(conn: sqlite3.Connection) -> None:

@@ -24,20 +24,38 @@ from modelreg.yamlfast.rows import JsonPath, Lines, read
 
 __all__ = ["JsonPath", "Lines", "parse"]
 
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
+
+
+def _printable_ascii(data: bytes) -> bool:
+    """What `_printable` says of ASCII text, for its bytes: 4x faster (issue #5)."""
+    return not data.translate(None, _PRINTABLE_ASCII)
+
+
+def _printable(text: str) -> bool:
+    """`isprintable` refuses tabs, carriage returns, the line breaks YAML 1.1 adds (NEL, LS,
+    PS), the BOM, surrogates and unassigned code points: all that libyaml may read other than
+    as text (and a few it reads as text, such as no-break spaces: the full loader reads
+    those)."""
+    return text.replace("\n", " ").isprintable()
+
 
 def parse(text: str | bytes, *, lines: bool = True) -> tuple[Any, Lines] | None:
     """(data, line of each value by JSON path) as `yamlio.load` gives them, or None.
     With `lines=False` the map is left empty (the index needs only values)."""
     if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    # `isprintable` refuses tabs, carriage returns, the line breaks YAML 1.1 adds (NEL, LS,
-    # PS), the BOM, surrogates and unassigned code points: all that libyaml may read other
-    # than as text (and a few it reads as text, such as no-break spaces: the full loader
-    # reads those).
-    if not text.endswith("\n") or not text.replace("\n", " ").isprintable():
+        if not _printable_ascii(text):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+            if not _printable(text):
+                return None
+        else:
+            text = text.decode("ascii")
+    elif not _printable(text):
+        return None
+    if not text.endswith("\n"):
         return None
     known = shapes.match(text, lines)
     if known is not None:
