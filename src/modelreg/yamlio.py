@@ -8,30 +8,27 @@ gives up on anything else (issue #5: a registry of 100,000 versions is read whol
 
 Writing: libyaml's C emitter, block style, a stable key order chosen by the caller, every string
 quoted (a hand edit can't turn `1.10` into `1.1` or `no` into `false` unnoticed) except
-multi-line text, which is a literal block (unambiguous, and readable in a diff).
+multi-line text, which is a literal block (unambiguous, and readable in a diff). `yamlemit`
+writes the same bytes for the values manifests hold, and gives up on anything else.
+
+So `yaml` is imported only for what the two fast paths give up on (issue #5): its import
+costs a process 10-15 ms (its pure-Python reader compiles a large regex), a sixth of a
+`modelreg resolve`, and neither a read nor a write of what modelreg writes needs it.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
-
-import yaml
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from modelreg import yamlfast
 from modelreg.errors import ManifestError
 
+if TYPE_CHECKING:
+    import yaml
+
 JsonPath = tuple[str | int, ...]
-
-
-class _Loader(yaml.CSafeLoader):
-    """Safe loader whose implicit types are YAML's core ones minus timestamps."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
-}
 
 
 class Loaded(NamedTuple):
@@ -58,7 +55,9 @@ def load_data(text: str | bytes, *, path: str = "") -> Any:
 
 def load_libyaml(text: str | bytes, *, path: str = "") -> Loaded:
     """`load` without the fast path: every document, in libyaml's terms."""
-    loader = _Loader(text)
+    import yaml
+
+    loader = _loader()(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -75,8 +74,24 @@ def load_libyaml(text: str | bytes, *, path: str = "") -> Loaded:
         loader.dispose()
 
 
+@functools.cache
+def _loader() -> type[yaml.CSafeLoader]:
+    """libyaml's safe loader whose implicit types are YAML's core ones minus timestamps."""
+    import yaml
+
+    class Loader(yaml.CSafeLoader):
+        pass
+
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers
+                if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
+    }
+    return Loader
+
+
 class _Builder:
-    def __init__(self, loader: _Loader, path: str, lines: dict[JsonPath, int]) -> None:
+    def __init__(self, loader: yaml.CSafeLoader, path: str, lines: dict[JsonPath, int]) -> None:
         self.loader = loader
         self.path = path
         self.lines = lines
@@ -86,6 +101,8 @@ class _Builder:
         return ManifestError(message, path=self.path, line=node.start_mark.line + 1)
 
     def build(self, node: yaml.Node, at: JsonPath) -> Any:
+        import yaml
+
         # An alias makes the composer hand out the same node object twice.
         if id(node) in self.seen:
             raise self.fail(node, "YAML anchors and aliases are not allowed in manifests")
@@ -102,6 +119,8 @@ class _Builder:
         return self.loader.construct_object(node, deep=True)
 
     def mapping(self, node: yaml.MappingNode, at: JsonPath) -> dict[str, Any]:
+        import yaml
+
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
@@ -117,53 +136,71 @@ class _Builder:
         return out
 
 
-class _Dumper(yaml.CSafeDumper):
-    pass
+@functools.cache
+def _dumper() -> type[yaml.CSafeDumper]:
+    """libyaml's safe emitter with modelreg's representers (see the module's docstring)."""
+    import yaml
+
+    class Dumper(yaml.CSafeDumper):
+        pass
+
+    Dumper.add_representer(str, _represent_str)
+    Dumper.add_representer(dict, _represent_dict)
+    Dumper.add_representer(list, _represent_list)
+    Dumper.add_representer(tuple, _represent_list)
+    return Dumper
 
 
-def _represent_str(dumper: _Dumper, value: str) -> yaml.ScalarNode:
+def _represent_str(dumper: yaml.CSafeDumper, value: str) -> yaml.ScalarNode:
     style = "|" if "\n" in value.rstrip("\n") else '"'
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
 def _represent_key(value: str) -> yaml.ScalarNode:
-    plain = value.replace("_", "").replace("-", "").replace(".", "").isalnum() and not (
-        value[0].isdigit() or value.lower() in _YAML11_WORDS
-    )
-    return yaml.ScalarNode("tag:yaml.org,2002:str", value, style=None if plain else '"')
+    import yaml
+
+    from modelreg.yamlemit import plain_key
+
+    style = None if plain_key(value) else '"'
+    return yaml.ScalarNode("tag:yaml.org,2002:str", value, style=style)
 
 
-_YAML11_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"})
+def _represent_dict(dumper: yaml.CSafeDumper, value: Mapping[str, Any]) -> yaml.MappingNode:
+    import yaml
 
-
-def _represent_dict(dumper: _Dumper, value: Mapping[str, Any]) -> yaml.MappingNode:
     items = [(_represent_key(str(k)), dumper.represent_data(v)) for k, v in value.items()]
     return yaml.MappingNode("tag:yaml.org,2002:map", items, flow_style=False)
 
 
-def _represent_list(dumper: _Dumper, value: Sequence[Any]) -> yaml.SequenceNode:
+def _represent_list(dumper: yaml.CSafeDumper, value: Sequence[Any]) -> yaml.SequenceNode:
     node = dumper.represent_sequence("tag:yaml.org,2002:seq", value)
     # Short lists of numbers (stage membership) read best inline: `Production: [7]`.
     node.flow_style = all(isinstance(v, int) and not isinstance(v, bool) for v in value)
     return node
 
 
-_Dumper.add_representer(str, _represent_str)
-_Dumper.add_representer(dict, _represent_dict)
-_Dumper.add_representer(list, _represent_list)
-_Dumper.add_representer(tuple, _represent_list)
-
-
 def dump(data: Mapping[str, Any], *, schema_url: str = "") -> str:
-    """Serialize in the caller's key order, with the editor's `$schema` line first."""
-    body = yaml.dump(
+    """Serialize in the caller's key order, with the editor's `$schema` line first.
+
+    `yamlemit` writes libyaml's text for what manifests hold; libyaml writes the rest.
+    """
+    from modelreg import yamlemit
+
+    body = yamlemit.emit(data)
+    header = f"# yaml-language-server: $schema={schema_url}\n" if schema_url else ""
+    return header + (dump_libyaml(data) if body is None else body)
+
+
+def dump_libyaml(data: Mapping[str, Any]) -> str:
+    """`dump`'s body by libyaml's emitter, whatever the data."""
+    import yaml
+
+    return yaml.dump(
         data,
-        Dumper=_Dumper,
+        Dumper=_dumper(),
         sort_keys=False,
         allow_unicode=True,
         width=-1,
         default_flow_style=False,
         explicit_start=False,
     )
-    header = f"# yaml-language-server: $schema={schema_url}\n" if schema_url else ""
-    return header + body

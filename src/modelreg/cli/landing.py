@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import click
 
@@ -21,8 +20,10 @@ OPTIONS_KEY = "modelreg.landing"
 OPENED_KEY = "modelreg.opened"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Landing:
+class Landing(NamedTuple):
+    """What `--push`, `--propose` and `--remote` said (a tuple: no dataclass to create at the
+    start of every command, issue #5)."""
+
     push: bool = False
     propose: bool = False
     remote: str = "origin"

@@ -7,8 +7,7 @@ start of every command stay light (STYLE §12).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
@@ -19,9 +18,11 @@ if TYPE_CHECKING:
     from modelreg.registry import Registry
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Settings:
-    """The root group's options, kept on the click context for every command."""
+class Settings(NamedTuple):
+    """The root group's options, kept on the click context for every command.
+
+    A tiny internal tuple: a frozen dataclass costs every process ~0.5 ms to create (issue #5).
+    """
 
     registry: str | None = None
     debug: bool = False

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -71,6 +70,8 @@ def quoted(token: str) -> str:
         return body
     if _SURROGATE.search(body):
         raise Refused
+    import json  # ~1.5 ms: a resolve whose strings have no escapes never needs it (issue #5)
+
     return str(json.loads(token))
 
 
