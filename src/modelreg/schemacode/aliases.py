@@ -3,7 +3,7 @@
 # ruff: noqa
 # mypy: ignore-errors
 SCHEMA_SHA256 = "a16aa1624ad116643cf3f9f1d4ee0a040597b175574326f3b6fe2f87f9d90569"
-VERSION = "2.22.0"
+VERSION = "2.22.3"
 import re
 class JsonSchemaValueException(ValueError):
     """fastjsonschema's refusal, reduced to what the pre-check reads: that it was raised."""
@@ -44,7 +44,7 @@ def validate_https___modelreg_dev_schemas_1_aliases_json(data, custom_formats={}
                         data__aliases_value = data__aliases.get(data__aliases_key)
                         if not isinstance(data__aliases_value, (int)) or isinstance(data__aliases_value, bool):
                             raise JsonSchemaValueException("" + (name_prefix or "data") + ".aliases.{data__aliases_key}".format(**locals()) + " must be integer", value=data__aliases_value, name="" + (name_prefix or "data") + ".aliases.{data__aliases_key}".format(**locals()) + "", definition={'type': 'integer', 'minimum': 1, 'description': 'The version this alias points at.'}, rule='type')
-                        if isinstance(data__aliases_value, (int, float)):
+                        if isinstance(data__aliases_value, (int, float)) and not isinstance(data__aliases_value, bool):
                             if data__aliases_value < 1:
                                 raise JsonSchemaValueException("" + (name_prefix or "data") + ".aliases.{data__aliases_key}".format(**locals()) + " must be bigger than or equal to 1", value=data__aliases_value, name="" + (name_prefix or "data") + ".aliases.{data__aliases_key}".format(**locals()) + "", definition={'type': 'integer', 'minimum': 1, 'description': 'The version this alias points at.'}, rule='minimum')
                 data__aliases_len = len(data__aliases)
@@ -53,7 +53,7 @@ def validate_https___modelreg_dev_schemas_1_aliases_json(data, custom_formats={}
                     for data__aliases_key in data__aliases:
                         try:
                             validate_https___modelreg_dev_schemas_1_aliases_json___defs_alias(data__aliases_key, custom_formats, (name_prefix or "data") + ".aliases")
-                        except JsonSchemaValueException:
+                        except (JsonSchemaValueException, JsonSchemaValuesException):
                             data__aliases_property_names = False
                     if not data__aliases_property_names:
                         raise JsonSchemaValueException("" + (name_prefix or "data") + ".aliases must be named by propertyName definition", value=data__aliases, name="" + (name_prefix or "data") + ".aliases", definition={'type': 'object', 'description': 'Alias -> version number, e.g. `champion: 7`. An alias points at a live version of this model.', 'propertyNames': {'type': 'string', 'description': 'An alias, as in MLflow: letters, digits, `_` and `-`, up to 255 characters. `latest` and `v<number>` are reserved (they name versions already), in any case.', 'minLength': 1, 'maxLength': 255, 'allOf': [{'pattern': '^[A-Za-z0-9_-]*$', 'patternErrorMessage': "an alias may contain only letters, digits, '_' and '-'"}, {'not': {'pattern': '^(?:[Ll][Aa][Tt][Ee][Ss][Tt]|[Vv][0-9]+)$'}, 'errorMessage': "'latest' and 'v<number>' are reserved aliases: they name versions already"}], 'examples': ['champion']}, 'additionalProperties': {'type': 'integer', 'minimum': 1, 'description': 'The version this alias points at.'}, 'examples': [{'champion': 7, 'challenger': 8}]}, rule='propertyNames')
@@ -88,14 +88,14 @@ def validate_https___modelreg_dev_schemas_1_aliases_json___defs_versions(data, c
         raise JsonSchemaValueException("" + (name_prefix or "data") + " must be array", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'array', 'uniqueItems': True, 'items': {'type': 'integer', 'minimum': 1}, 'description': 'The version numbers in this stage. A version is in at most one stage; a version in no stage is in stage `None`.'}, rule='type')
     data_is_list = isinstance(data, (list, tuple))
     if data_is_list:
-        def fn(var): return frozenset(dict((k, fn(v)) for k, v in var.items()).items()) if hasattr(var, "items") else tuple(fn(v) for v in var) if isinstance(var, (dict, list)) else str(var) if isinstance(var, bool) else var
+        def fn(var): return frozenset(dict((k, fn(v)) for k, v in var.items()).items()) if hasattr(var, "items") else tuple(fn(v) for v in var) if isinstance(var, (dict, list)) else (bool, var) if isinstance(var, bool) else var
         data_len = len(data)
         if data_len > len(set(fn(data_x) for data_x in data)):
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain unique items", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'array', 'uniqueItems': True, 'items': {'type': 'integer', 'minimum': 1}, 'description': 'The version numbers in this stage. A version is in at most one stage; a version in no stage is in stage `None`.'}, rule='uniqueItems')
         for data_x, data_item in enumerate(data):
             if not isinstance(data_item, (int)) or isinstance(data_item, bool):
                 raise JsonSchemaValueException("" + (name_prefix or "data") + "[{data_x}]".format(**locals()) + " must be integer", value=data_item, name="" + (name_prefix or "data") + "[{data_x}]".format(**locals()) + "", definition={'type': 'integer', 'minimum': 1}, rule='type')
-            if isinstance(data_item, (int, float)):
+            if isinstance(data_item, (int, float)) and not isinstance(data_item, bool):
                 if data_item < 1:
                     raise JsonSchemaValueException("" + (name_prefix or "data") + "[{data_x}]".format(**locals()) + " must be bigger than or equal to 1", value=data_item, name="" + (name_prefix or "data") + "[{data_x}]".format(**locals()) + "", definition={'type': 'integer', 'minimum': 1}, rule='minimum')
     return data
@@ -110,7 +110,7 @@ def validate_https___modelreg_dev_schemas_1_aliases_json___defs_alias(data, cust
         if isinstance(data, str):
             if not REGEX_PATTERNS['^(?:[Ll][Aa][Tt][Ee][Ss][Tt]|[Vv][0-9]+)$'].search(data):
                 raise JsonSchemaValueException("" + (name_prefix or "data") + " must match pattern ^(?:[Ll][Aa][Tt][Ee][Ss][Tt]|[Vv][0-9]+)$", value=data, name="" + (name_prefix or "data") + "", definition={'pattern': '^(?:[Ll][Aa][Tt][Ee][Ss][Tt]|[Vv][0-9]+)$'}, rule='pattern')
-    except JsonSchemaValueException: pass
+    except (JsonSchemaValueException, JsonSchemaValuesException): pass
     else:
         raise JsonSchemaValueException("" + (name_prefix or "data") + " must NOT match a disallowed definition", value=data, name="" + (name_prefix or "data") + "", definition={'not': {'pattern': '^(?:[Ll][Aa][Tt][Ee][Ss][Tt]|[Vv][0-9]+)$'}, 'errorMessage': "'latest' and 'v<number>' are reserved aliases: they name versions already"}, rule='not')
     if isinstance(data, str):

@@ -3,7 +3,7 @@
 # ruff: noqa
 # mypy: ignore-errors
 SCHEMA_SHA256 = "de5f9a64f5504c2123e73617620cbebc025db3aecc6b3bc41d215b301d27aa6d"
-VERSION = "2.22.0"
+VERSION = "2.22.3"
 import re
 class JsonSchemaValueException(ValueError):
     """fastjsonschema's refusal, reduced to what the pre-check reads: that it was raised."""
@@ -50,7 +50,7 @@ def validate_https___modelreg_dev_schemas_1_model_json(data, custom_formats={}, 
             data__lastversion = data["last_version"]
             if not isinstance(data__lastversion, (int)) or isinstance(data__lastversion, bool):
                 raise JsonSchemaValueException("" + (name_prefix or "data") + ".last_version must be integer", value=data__lastversion, name="" + (name_prefix or "data") + ".last_version", definition={'type': 'integer', 'minimum': 0, 'description': 'The highest version number ever given to this model. Numbers are never reused, even after a version is deleted, so this may exceed the highest version file but never be lower.'}, rule='type')
-            if isinstance(data__lastversion, (int, float)):
+            if isinstance(data__lastversion, (int, float)) and not isinstance(data__lastversion, bool):
                 if data__lastversion < 0:
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".last_version must be bigger than or equal to 0", value=data__lastversion, name="" + (name_prefix or "data") + ".last_version", definition={'type': 'integer', 'minimum': 0, 'description': 'The highest version number ever given to this model. Numbers are never reused, even after a version is deleted, so this may exceed the highest version file but never be lower.'}, rule='minimum')
         if "created_at" in data_keys:
@@ -96,7 +96,7 @@ def validate_https___modelreg_dev_schemas_1_model_json___defs_tags(data, custom_
             for data_key in data:
                 try:
                     validate_https___modelreg_dev_schemas_1_model_json___defs_tag_key(data_key, custom_formats, (name_prefix or "data") + "")
-                except JsonSchemaValueException:
+                except (JsonSchemaValueException, JsonSchemaValuesException):
                     data_property_names = False
             if not data_property_names:
                 raise JsonSchemaValueException("" + (name_prefix or "data") + " must be named by propertyName definition", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'description': 'Free-form tags, as in MLflow. Values are strings (quote them: `"1.10"`, `"no"`), up to 100,000 characters.', 'propertyNames': {'type': 'string', 'description': "A tag or metric name, as in MLflow: up to 250 letters, digits, `_`, `-`, `.`, ` `, `/` and `:`; it may not start with `/` nor have a `..` segment. (MLflow's rule uses `\\w`, which means any Unicode letter or digit in Python but only ASCII ones in an editor's regular expressions. This pattern is exact for ASCII and lets every non-ASCII character through; `modelreg validate` then applies the Python rule, which is authoritative, to the rest.)", 'minLength': 1, 'maxLength': 250, 'pattern': '^(?!/)(?!(?:.*/)?\\.\\.(?:/|$))(?:[A-Za-z0-9_./ :-]|[^\\u0000-\\u007f])*$', 'patternErrorMessage': "a tag or metric name may contain only letters, digits and '_', '-', '.', ' ', '/', ':', may not start with '/' and may not have a '..' segment"}, 'additionalProperties': {'type': 'string', 'maxLength': 100000, 'description': "A tag's value: always a string (quote numbers and yes/no words), up to 100,000 characters."}, 'examples': [{'owner': 'risk-team', 'framework': 'sklearn'}]}, rule='propertyNames')
@@ -144,7 +144,7 @@ def validate_https___modelreg_dev_schemas_1_model_json___defs_name(data, custom_
     try:
         if not (isinstance(data, str) and data == '.' or isinstance(data, str) and data == '..'):
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must be one of ['.', '..']", value=data, name="" + (name_prefix or "data") + "", definition={'enum': ['.', '..']}, rule='enum')
-    except JsonSchemaValueException: pass
+    except (JsonSchemaValueException, JsonSchemaValuesException): pass
     else:
         raise JsonSchemaValueException("" + (name_prefix or "data") + " must NOT match a disallowed definition", value=data, name="" + (name_prefix or "data") + "", definition={'not': {'enum': ['.', '..']}, 'errorMessage': "'.' and '..' are not model names"}, rule='not')
     if isinstance(data, str):

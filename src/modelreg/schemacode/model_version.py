@@ -3,7 +3,7 @@
 # ruff: noqa
 # mypy: ignore-errors
 SCHEMA_SHA256 = "16c789b130b4fffc8f58ebbbca458458567480c535bce870e0e0bd23cb90a4c3"
-VERSION = "2.22.0"
+VERSION = "2.22.3"
 import re
 class JsonSchemaValueException(ValueError):
     """fastjsonschema's refusal, reduced to what the pre-check reads: that it was raised."""
@@ -47,7 +47,7 @@ def validate_https___modelreg_dev_schemas_1_model_version_json(data, custom_form
             data__version = data["version"]
             if not isinstance(data__version, (int)) or isinstance(data__version, bool):
                 raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be integer", value=data__version, name="" + (name_prefix or "data") + ".version", definition={'type': 'integer', 'minimum': 1, 'description': 'The version number; the file is named after it (`versions/<version>.yaml`).'}, rule='type')
-            if isinstance(data__version, (int, float)):
+            if isinstance(data__version, (int, float)) and not isinstance(data__version, bool):
                 if data__version < 1:
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be bigger than or equal to 1", value=data__version, name="" + (name_prefix or "data") + ".version", definition={'type': 'integer', 'minimum': 1, 'description': 'The version number; the file is named after it (`versions/<version>.yaml`).'}, rule='minimum')
         if "description" in data_keys:
@@ -89,7 +89,7 @@ def validate_https___modelreg_dev_schemas_1_model_version_json(data, custom_form
                 raise JsonSchemaValueException("" + (name_prefix or "data") + ".flavors must be array", value=data__flavors, name="" + (name_prefix or "data") + ".flavors", definition={'type': 'array', 'uniqueItems': True, 'items': {'type': 'string', 'minLength': 1}, 'description': 'The MLflow flavors listed in the MLmodel file.', 'examples': [['python_function', 'sklearn']]}, rule='type')
             data__flavors_is_list = isinstance(data__flavors, (list, tuple))
             if data__flavors_is_list:
-                def fn(var): return frozenset(dict((k, fn(v)) for k, v in var.items()).items()) if hasattr(var, "items") else tuple(fn(v) for v in var) if isinstance(var, (dict, list)) else str(var) if isinstance(var, bool) else var
+                def fn(var): return frozenset(dict((k, fn(v)) for k, v in var.items()).items()) if hasattr(var, "items") else tuple(fn(v) for v in var) if isinstance(var, (dict, list)) else (bool, var) if isinstance(var, bool) else var
                 data__flavors_len = len(data__flavors)
                 if data__flavors_len > len(set(fn(data__flavors_x) for data__flavors_x in data__flavors)):
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".flavors must contain unique items", value=data__flavors, name="" + (name_prefix or "data") + ".flavors", definition={'type': 'array', 'uniqueItems': True, 'items': {'type': 'string', 'minLength': 1}, 'description': 'The MLflow flavors listed in the MLmodel file.', 'examples': [['python_function', 'sklearn']]}, rule='uniqueItems')
@@ -128,7 +128,7 @@ def validate_https___modelreg_dev_schemas_1_model_version_json(data, custom_form
                     for data__metrics_key in data__metrics:
                         try:
                             validate_https___modelreg_dev_schemas_1_model_version_json___defs_tag_key(data__metrics_key, custom_formats, (name_prefix or "data") + ".metrics")
-                        except JsonSchemaValueException:
+                        except (JsonSchemaValueException, JsonSchemaValuesException):
                             data__metrics_property_names = False
                     if not data__metrics_property_names:
                         raise JsonSchemaValueException("" + (name_prefix or "data") + ".metrics must be named by propertyName definition", value=data__metrics, name="" + (name_prefix or "data") + ".metrics", definition={'type': 'object', 'description': 'Metrics for comparing versions: name -> finite number. Immutable once written, so a policy that reads them cannot be satisfied by editing them. (`.inf` and `.nan` are refused by `modelreg validate`.)', 'propertyNames': {'type': 'string', 'description': "A tag or metric name, as in MLflow: up to 250 letters, digits, `_`, `-`, `.`, ` `, `/` and `:`; it may not start with `/` nor have a `..` segment. (MLflow's rule uses `\\w`, which means any Unicode letter or digit in Python but only ASCII ones in an editor's regular expressions. This pattern is exact for ASCII and lets every non-ASCII character through; `modelreg validate` then applies the Python rule, which is authoritative, to the rest.)", 'minLength': 1, 'maxLength': 250, 'pattern': '^(?!/)(?!(?:.*/)?\\.\\.(?:/|$))(?:[A-Za-z0-9_./ :-]|[^\\u0000-\\u007f])*$', 'patternErrorMessage': "a tag or metric name may contain only letters, digits and '_', '-', '.', ' ', '/', ':', may not start with '/' and may not have a '..' segment"}, 'additionalProperties': {'type': 'number', 'description': 'A finite number.'}, 'examples': [{'auc': 0.91, 'f1': 0.84}]}, rule='propertyNames')
@@ -281,7 +281,7 @@ def validate_https___modelreg_dev_schemas_1_model_version_json___defs_tags(data,
             for data_key in data:
                 try:
                     validate_https___modelreg_dev_schemas_1_model_version_json___defs_tag_key(data_key, custom_formats, (name_prefix or "data") + "")
-                except JsonSchemaValueException:
+                except (JsonSchemaValueException, JsonSchemaValuesException):
                     data_property_names = False
             if not data_property_names:
                 raise JsonSchemaValueException("" + (name_prefix or "data") + " must be named by propertyName definition", value=data, name="" + (name_prefix or "data") + "", definition={'type': 'object', 'description': 'Free-form tags, as in MLflow. Values are strings (quote them: `"1.10"`, `"no"`), up to 100,000 characters.', 'propertyNames': {'type': 'string', 'description': "A tag or metric name, as in MLflow: up to 250 letters, digits, `_`, `-`, `.`, ` `, `/` and `:`; it may not start with `/` nor have a `..` segment. (MLflow's rule uses `\\w`, which means any Unicode letter or digit in Python but only ASCII ones in an editor's regular expressions. This pattern is exact for ASCII and lets every non-ASCII character through; `modelreg validate` then applies the Python rule, which is authoritative, to the rest.)", 'minLength': 1, 'maxLength': 250, 'pattern': '^(?!/)(?!(?:.*/)?\\.\\.(?:/|$))(?:[A-Za-z0-9_./ :-]|[^\\u0000-\\u007f])*$', 'patternErrorMessage': "a tag or metric name may contain only letters, digits and '_', '-', '.', ' ', '/', ':', may not start with '/' and may not have a '..' segment"}, 'additionalProperties': {'type': 'string', 'maxLength': 100000, 'description': "A tag's value: always a string (quote numbers and yes/no words), up to 100,000 characters."}, 'examples': [{'owner': 'risk-team', 'framework': 'sklearn'}]}, rule='propertyNames')
@@ -311,7 +311,7 @@ def validate_https___modelreg_dev_schemas_1_model_version_json___defs_artifacts(
                 data__mode = data["mode"]
                 if not (isinstance(data__mode, str) and data__mode == 'unverified'):
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".mode must be same as const definition: unverified", value=data__mode, name="" + (name_prefix or "data") + ".mode", definition={'const': 'unverified'}, rule='const')
-    except JsonSchemaValueException:
+    except (JsonSchemaValueException, JsonSchemaValuesException):
         pass
     else:
         data_is_dict = isinstance(data, dict)
@@ -349,7 +349,7 @@ def validate_https___modelreg_dev_schemas_1_model_version_json___defs_artifacts(
                 data__mode = data["mode"]
                 if not (isinstance(data__mode, str) and data__mode == 'stored' or isinstance(data__mode, str) and data__mode == 'reference'):
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".mode must be one of ['stored', 'reference']", value=data__mode, name="" + (name_prefix or "data") + ".mode", definition={'enum': ['stored', 'reference']}, rule='enum')
-    except JsonSchemaValueException:
+    except (JsonSchemaValueException, JsonSchemaValuesException):
         pass
     else:
         data_is_dict = isinstance(data, dict)
@@ -369,7 +369,7 @@ def validate_https___modelreg_dev_schemas_1_model_version_json___defs_artifacts(
                 data__mode = data["mode"]
                 if not (isinstance(data__mode, str) and data__mode == 'stored' or isinstance(data__mode, str) and data__mode == 'reference'):
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".mode must be one of ['stored', 'reference']", value=data__mode, name="" + (name_prefix or "data") + ".mode", definition={'enum': ['stored', 'reference']}, rule='enum')
-    except JsonSchemaValueException:
+    except (JsonSchemaValueException, JsonSchemaValuesException):
         pass
     else:
         data_one_of_count1 = 0
@@ -381,7 +381,7 @@ def validate_https___modelreg_dev_schemas_1_model_version_json___defs_artifacts(
                     if data__missing_keys:
                         raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'required': ['files']}, rule='required')
                 data_one_of_count1 += 1
-            except JsonSchemaValueException: pass
+            except (JsonSchemaValueException, JsonSchemaValuesException): pass
         if data_one_of_count1 < 2:
             try:
                 data_is_dict = isinstance(data, dict)
@@ -390,7 +390,7 @@ def validate_https___modelreg_dev_schemas_1_model_version_json___defs_artifacts(
                     if data__missing_keys:
                         raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition={'required': ['files_uri']}, rule='required')
                 data_one_of_count1 += 1
-            except JsonSchemaValueException: pass
+            except (JsonSchemaValueException, JsonSchemaValuesException): pass
         if data_one_of_count1 != 1:
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must be valid exactly by one definition" + (" (" + str(data_one_of_count1) + " matches found)"), value=data, name="" + (name_prefix or "data") + "", definition={'oneOf': [{'required': ['files']}, {'required': ['files_uri']}], 'errorMessage': 'stored and reference artifacts give exactly one of `files` (the list) and `files_uri` (where a long list is kept)'}, rule='oneOf')
     try:
@@ -405,7 +405,7 @@ def validate_https___modelreg_dev_schemas_1_model_version_json___defs_artifacts(
                 data__mode = data["mode"]
                 if not (isinstance(data__mode, str) and data__mode == 'stored'):
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".mode must be same as const definition: stored", value=data__mode, name="" + (name_prefix or "data") + ".mode", definition={'const': 'stored'}, rule='const')
-    except JsonSchemaValueException:
+    except (JsonSchemaValueException, JsonSchemaValuesException):
         pass
     else:
         data_is_dict = isinstance(data, dict)
@@ -446,7 +446,7 @@ def validate_https___modelreg_dev_schemas_1_model_version_json___defs_artifacts(
             data__size = data["size"]
             if not isinstance(data__size, (int)) or isinstance(data__size, bool):
                 raise JsonSchemaValueException("" + (name_prefix or "data") + ".size must be integer", value=data__size, name="" + (name_prefix or "data") + ".size", definition={'type': 'integer', 'minimum': 0, 'description': 'Total size of all files, in bytes.'}, rule='type')
-            if isinstance(data__size, (int, float)):
+            if isinstance(data__size, (int, float)) and not isinstance(data__size, bool):
                 if data__size < 0:
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".size must be bigger than or equal to 0", value=data__size, name="" + (name_prefix or "data") + ".size", definition={'type': 'integer', 'minimum': 0, 'description': 'Total size of all files, in bytes.'}, rule='minimum')
         if "file_count" in data_keys:
@@ -454,7 +454,7 @@ def validate_https___modelreg_dev_schemas_1_model_version_json___defs_artifacts(
             data__filecount = data["file_count"]
             if not isinstance(data__filecount, (int)) or isinstance(data__filecount, bool):
                 raise JsonSchemaValueException("" + (name_prefix or "data") + ".file_count must be integer", value=data__filecount, name="" + (name_prefix or "data") + ".file_count", definition={'type': 'integer', 'minimum': 0, 'description': 'How many files the artifacts hold.'}, rule='type')
-            if isinstance(data__filecount, (int, float)):
+            if isinstance(data__filecount, (int, float)) and not isinstance(data__filecount, bool):
                 if data__filecount < 0:
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".file_count must be bigger than or equal to 0", value=data__filecount, name="" + (name_prefix or "data") + ".file_count", definition={'type': 'integer', 'minimum': 0, 'description': 'How many files the artifacts hold.'}, rule='minimum')
         if "files" in data_keys:
@@ -502,7 +502,7 @@ def validate_https___modelreg_dev_schemas_1_model_version_json___defs_file(data,
             data__size = data["size"]
             if not isinstance(data__size, (int)) or isinstance(data__size, bool):
                 raise JsonSchemaValueException("" + (name_prefix or "data") + ".size must be integer", value=data__size, name="" + (name_prefix or "data") + ".size", definition={'type': 'integer', 'minimum': 0, 'description': 'Size in bytes.'}, rule='type')
-            if isinstance(data__size, (int, float)):
+            if isinstance(data__size, (int, float)) and not isinstance(data__size, bool):
                 if data__size < 0:
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".size must be bigger than or equal to 0", value=data__size, name="" + (name_prefix or "data") + ".size", definition={'type': 'integer', 'minimum': 0, 'description': 'Size in bytes.'}, rule='minimum')
         if "sha256" in data_keys:
@@ -549,7 +549,7 @@ def validate_https___modelreg_dev_schemas_1_model_version_json___defs_name(data,
     try:
         if not (isinstance(data, str) and data == '.' or isinstance(data, str) and data == '..'):
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must be one of ['.', '..']", value=data, name="" + (name_prefix or "data") + "", definition={'enum': ['.', '..']}, rule='enum')
-    except JsonSchemaValueException: pass
+    except (JsonSchemaValueException, JsonSchemaValuesException): pass
     else:
         raise JsonSchemaValueException("" + (name_prefix or "data") + " must NOT match a disallowed definition", value=data, name="" + (name_prefix or "data") + "", definition={'not': {'enum': ['.', '..']}, 'errorMessage': "'.' and '..' are not model names"}, rule='not')
     if isinstance(data, str):

@@ -3,7 +3,7 @@
 # ruff: noqa
 # mypy: ignore-errors
 SCHEMA_SHA256 = "da23172c13976e1bd946bf2b23130cb4e09823e6d0e2d3e1e7835f6953db87b9"
-VERSION = "2.22.0"
+VERSION = "2.22.3"
 import re
 class JsonSchemaValueException(ValueError):
     """fastjsonschema's refusal, reduced to what the pre-check reads: that it was raised."""
@@ -92,7 +92,7 @@ def validate_https___modelreg_dev_schemas_1_registry_json(data, custom_formats={
                             for data__policy__aliases_key in data__policy__aliases:
                                 try:
                                     validate_https___modelreg_dev_schemas_1_registry_json___defs_alias(data__policy__aliases_key, custom_formats, (name_prefix or "data") + ".policy.aliases")
-                                except JsonSchemaValueException:
+                                except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__policy__aliases_property_names = False
                             if not data__policy__aliases_property_names:
                                 raise JsonSchemaValueException("" + (name_prefix or "data") + ".policy.aliases must be named by propertyName definition", value=data__policy__aliases, name="" + (name_prefix or "data") + ".policy.aliases", definition={'type': 'object', 'description': 'Protected aliases, by alias name, in every model. Touching one is setting, moving or removing it, or archiving or deleting the version it points at.', 'propertyNames': {'type': 'string', 'description': 'An alias, as in MLflow: letters, digits, `_` and `-`, up to 255 characters; `latest` and `v<number>` are reserved.', 'minLength': 1, 'maxLength': 255, 'allOf': [{'pattern': '^[A-Za-z0-9_-]*$', 'patternErrorMessage': "an alias may contain only letters, digits, '_' and '-'"}, {'not': {'pattern': '^(?:[Ll][Aa][Tt][Ee][Ss][Tt]|[Vv][0-9]+)$'}, 'errorMessage': "'latest' and 'v<number>' are reserved aliases: they name versions already"}]}, 'additionalProperties': {'type': 'object', 'description': 'What a protected alias or stage needs of the version it names, and who may change it without review. Requirements are judged on the version the alias or stage ends up naming: its tags as they are on the base branch (a change cannot certify itself), its metrics and artifacts.', 'additionalProperties': False, 'properties': {'require_tags': {'type': 'object', 'description': 'Tags the version must carry, with these values, on the base branch already.', 'additionalProperties': {'type': 'string'}, 'examples': [{'validation_status': 'approved'}]}, 'require_metrics': {'type': 'object', 'description': 'Metrics the version must have, each with a comparison: `>= 0.9` (operators >=, >, <=, <, ==, !=).', 'additionalProperties': {'$ref': 'https://modelreg.dev/schemas/1/registry.json#/$defs/threshold'}, 'examples': [{'auc': '>= 0.9'}]}, 'require_verified_artifacts': {'type': 'boolean', 'description': "The version's artifacts must be stored or a verified reference, not `unverified`."}, 'allow_direct': {'$ref': 'https://modelreg.dev/schemas/1/registry.json#/$defs/actors', 'description': 'Actors who may change it without review (directly or with --push); by default nobody: every change goes through a pull request.'}}}, 'examples': [{'champion': {'require_tags': {'validation_status': 'approved'}, 'require_metrics': {'auc': '>= 0.9'}, 'require_verified_artifacts': True, 'allow_direct': ['release-bot', '*@release.example.com']}}]}, rule='propertyNames')
@@ -163,7 +163,7 @@ def validate_https___modelreg_dev_schemas_1_registry_json___defs_alias(data, cus
         if isinstance(data, str):
             if not REGEX_PATTERNS['^(?:[Ll][Aa][Tt][Ee][Ss][Tt]|[Vv][0-9]+)$'].search(data):
                 raise JsonSchemaValueException("" + (name_prefix or "data") + " must match pattern ^(?:[Ll][Aa][Tt][Ee][Ss][Tt]|[Vv][0-9]+)$", value=data, name="" + (name_prefix or "data") + "", definition={'pattern': '^(?:[Ll][Aa][Tt][Ee][Ss][Tt]|[Vv][0-9]+)$'}, rule='pattern')
-    except JsonSchemaValueException: pass
+    except (JsonSchemaValueException, JsonSchemaValuesException): pass
     else:
         raise JsonSchemaValueException("" + (name_prefix or "data") + " must NOT match a disallowed definition", value=data, name="" + (name_prefix or "data") + "", definition={'not': {'pattern': '^(?:[Ll][Aa][Tt][Ee][Ss][Tt]|[Vv][0-9]+)$'}, 'errorMessage': "'latest' and 'v<number>' are reserved aliases: they name versions already"}, rule='not')
     if isinstance(data, str):
