@@ -11,7 +11,12 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
-_OID = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
+_OID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1 or SHA-256
+
+
+def is_object_id(text: str) -> bool:
+    """Whether `text` is a full object id, which names one object forever (a ref name moves)."""
+    return _OID.fullmatch(text) is not None
 
 
 class Found(NamedTuple):
@@ -67,7 +72,7 @@ def read_ref(found: Found, name: str) -> str | None:
         if text is None:
             return _packed(found, name)
         if not text.startswith("ref:"):
-            return text if _OID.match(text) else None
+            return text if is_object_id(text) else None
         name = text[4:].strip()
     return None
 
@@ -98,5 +103,5 @@ def _packed(found: Found, name: str) -> str | None:
     for line in text.splitlines():
         if line.endswith(suffix) and not line.startswith(("#", "^")):
             oid = line[: -len(suffix)]
-            return oid if _OID.match(oid) else None
+            return oid if is_object_id(oid) else None
     return None

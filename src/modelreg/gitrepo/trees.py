@@ -13,10 +13,10 @@ requests by id only (~0.5 ms), while a one-shot CLI resolve still never reads th
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
+from modelreg.gitrepo import refs
 from modelreg.gitrepo.catfile import parse_tree
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ class GitStats:
 
 
 Entries = dict[str, tuple[int, str]]
-_COMMIT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 SHARED_MIN = 256  # entries from which a folder is worth keeping for the process
 _SHARED_MAX = 4  # big folders kept (a service reads at HEAD, which moves now and then)
 
@@ -103,7 +102,7 @@ class TreeFiles:
         """Take the parent's entries from the process's big folders, reading it on the second
         ask at this commit (see the module's docstring)."""
         parent = path.rpartition("/")[0]
-        if parent in self._dirs or not _COMMIT_ID.fullmatch(self._commit):
+        if parent in self._dirs or not refs.is_object_id(self._commit):
             return
         key = (str(self._cat.git_dir), self._commit, "/".join(
             p for p in (self._prefix, parent) if p))

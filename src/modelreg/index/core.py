@@ -16,7 +16,6 @@ the guarantees above hold for them alike.
 from __future__ import annotations
 
 import hashlib
-import re
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from modelreg import layout
+from modelreg.gitrepo import refs
 from modelreg.index import codec, db, fresh, load, pages, plan, write
 from modelreg.index.gittrees import MissingTree, Trees
 from modelreg.index.stats import IndexStats
@@ -40,7 +40,6 @@ INDEX_DIR = "modelreg"
 _ATTEMPTS = 4
 
 
-_COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _COMMIT_TREES: dict[tuple[str, str, str], str | None] = {}
 _COMMIT_TREES_MAX = 10_000
 
@@ -150,7 +149,7 @@ class Index:
         if key in _COMMIT_TREES:
             return _COMMIT_TREES[key]
         tree: str | None = self.repo.tree_files(commit, self.prefix).tree_id(layout.MODELS_DIR)
-        if _COMMIT_ID.fullmatch(commit):  # not a ref name, which moves
+        if refs.is_object_id(commit):  # not a ref name, which moves
             if len(_COMMIT_TREES) >= _COMMIT_TREES_MAX:
                 _COMMIT_TREES.clear()
             _COMMIT_TREES[key] = tree
