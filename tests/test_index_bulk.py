@@ -4,6 +4,7 @@ are the ones one process makes, and a helper that fails costs time, never an ans
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from modelreg.model import (
 )
 from modelreg.snapshot import ParseStats
 from test_fastparse import ALIASES, MODEL, VERSION
-from test_index import PREFIX, Work, head, open_index
+from test_index import PREFIX, Work, head, open_index, version
 
 
 @pytest.fixture
@@ -107,6 +108,50 @@ def test_a_first_build_with_helpers_answers_like_one_without(
     with open_index(registry) as again:
         assert (again.versions(commit), again.models(commit)) == expected
         assert again.stats.manifests_parsed == 0
+
+
+TABLES = ("dirs", "files", "model_manifests", "alias_manifests", "version_manifests",
+          "model_tags", "version_tags", "odd_tags")
+
+
+def rows_of(conn: sqlite3.Connection) -> dict[str, list[tuple[object, ...]]]:
+    return {table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+            for table in TABLES}
+
+
+@pytest.mark.parametrize("helpers", [0, 2])
+def test_a_first_build_holds_the_rows_a_sync_makes(
+    registry: Path, monkeypatch: pytest.MonkeyPatch, helpers: int
+) -> None:
+    """A first build decides folders' names, files' `live` and tag rows its own way
+    (index/fresh.py); the file must hold exactly what a sync folder by folder writes."""
+    work = Work(registry)
+    work.write("models/model-0/versions/7.yaml", manifest.dump_version(version("model-0", 8)))
+    work.write("models/model-2/model.yaml", manifest.dump_model(RegisteredModel(name="other")))
+    work.delete_version("model-3", 1)  # a tombstone
+    work.write("models/copy/versions/1.yaml",  # another folder's manifest, byte for byte
+               (registry / PREFIX / "models/model-1/versions/1.yaml").read_bytes())
+    work.write("models/odd/model.yaml", manifest.dump_model(RegisteredModel(name="odd")))
+    work.write("models/odd/versions/1.yaml",
+               manifest.dump_version(version("odd", 1, tags={"n": "[1]", "flag": "null"})))
+    commit = work.commit()
+    with Index(GitRepo.discover(registry), PREFIX, None) as synced:  # in memory: a sync
+        synced.versions(commit)
+        assert synced._memory is not None
+        expected = rows_of(synced._memory)
+    first_build(registry, monkeypatch, helpers=helpers)
+    with open_index(registry) as built:
+        built.versions(commit)
+        assert built.stats.full_scans == 1 and built.path is not None
+    conn = sqlite3.connect(built.path)
+    try:
+        assert rows_of(conn) == expected
+    finally:
+        conn.close()
+    # live: 30, less model-2's 7 (its model.yaml names another model), the tombstone and
+    # the file whose number is not its own, plus odd's
+    assert sum(row[3] for row in expected["files"]) == 30 - 7 - 1 - 1 + 1
+    assert expected["odd_tags"]
 
 
 def test_a_first_build_leaves_a_file_another_process_made_first(

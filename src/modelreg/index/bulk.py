@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelreg.index import codec
-from modelreg.index.gittrees import Trees
+from modelreg.index.gittrees import Trees, unverified
 from modelreg.snapshot import ParseStats
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def rows(
         helpers = helper_count(len(wanted))
     mine, *theirs = shares(wanted, helpers, HEAD_START)
     started = [Helper(("rows", trees.git_dir, share), len(share)) for share in theirs]
-    with no_gc():
+    with no_gc(), unverified(len(wanted) >= HEAD_START):
         out = [row_of(trees, kind, blob) for kind, blob in mine]
         for helper, share in zip(started, theirs, strict=True):
             found = helper.result(trees)
@@ -64,11 +64,13 @@ def rows(
 
 
 def shares(items: list[Any], helpers: int, head_start: int) -> list[list[Any]]:
-    """This process's share first, a little larger (a helper starts ~0.2 s late: a fresh
-    Python importing modelreg), then the helpers' in equal parts, all in order (the pack's
-    order, so that each reads its blobs in sequence)."""
+    """This process's share first, `head_start` more per helper (a helper starts ~0.2 s
+    late: a fresh Python importing modelreg) or fewer (this process merges the helpers' work
+    afterwards), within a quarter more or half less of an equal share; then the helpers' in
+    equal parts, all in order (the pack's order, so that each reads its blobs in sequence)."""
     equal = len(items) // (helpers + 1)
-    head = equal + min(helpers * head_start, equal // 4) if helpers else len(items)
+    shift = max(min(helpers * head_start, equal // 4), -(equal // 2))
+    head = equal + shift if helpers else len(items)
     size = -(-(len(items) - head) // max(helpers, 1)) or 1
     return [items[:head], *(items[i : i + size] for i in range(head, len(items), size))]
 
@@ -181,7 +183,7 @@ def serve() -> None:
 
     job, git_dir, *args = pickle.load(sys.stdin.buffer)
     trees = Trees(git_dir, IndexStats())
-    with no_gc():
+    with no_gc(), unverified():
         if job == "rows":
             found: Any = [tuple(load.bulk_row(trees, kind, blob)) for kind, blob in args[0]]
         else:

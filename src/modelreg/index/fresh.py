@@ -16,16 +16,21 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
+from modelreg import layout
 from modelreg.index import bulk, codec, db, load, plan, write
-from modelreg.index.gittrees import Entry, Trees
+from modelreg.index.gittrees import Entry, Trees, unverified
 from modelreg.index.plan import DirUpdate
 
 PARALLEL_MIN = 1_500  # model folders (~10 manifests each) from which helpers pay
-HEAD_START = 100  # folders this process takes per helper while it starts (~0.2 s), less its merge
+# Folders this process takes per helper beyond an equal share: negative, since merging a
+# helper's rows (db.merge) costs this process more than the ~0.2 s a helper takes to start.
+HEAD_START = -500
 _CHUNK = 200  # folders parsed, then written, at a time
 
 Folders = list[tuple[str, str]]  # (name, tree id) of model folders
+Facts = dict[tuple[str, str], tuple[Any, ...] | None]  # (kind, blob): its row's columns, if ok
 
 
 def build(path: Path, prefix: str, trees: Trees, tree: str) -> None:
@@ -35,7 +40,7 @@ def build(path: Path, prefix: str, trees: Trees, tree: str) -> None:
     try:
         conn = db.create(temporary, prefix)
         try:
-            with bulk.no_gc():
+            with bulk.no_gc(), unverified():
                 _load(conn, trees, tree, temporary, prefix)
             with db.immediate(conn):
                 write.set_tree(conn, tree)
@@ -75,33 +80,61 @@ def _load(conn: sqlite3.Connection, trees: Trees, tree: str, temporary: Path,
 
 
 def fill(conn: sqlite3.Connection, trees: Trees, folders: Folders, row_of: bulk.RowOf) -> None:
-    """Write `folders` and their manifests, a chunk at a time, in one transaction."""
+    """Write `folders` and their manifests, a chunk at a time, in one transaction.
+
+    Each folder's name and files' `live` are decided here from the rows in hand, by
+    `write.live`'s rule, not looked up in the file: a helper's file has no keys to look up by
+    (`db.create`), and the rows are those a sync's `write.place` makes.
+    """
+    facts: Facts = {}
     with db.immediate(conn):
         for start in range(0, len(folders), _CHUNK):
-            updates, rows = _walk(trees, folders[start : start + _CHUNK], row_of)
+            updates, rows = _walk(trees, folders[start : start + _CHUNK], row_of, facts)
             write.insert(conn, rows)
-            write.place(conn, updates)
+            dirs, files = _placed(updates, facts)
+            conn.executemany("INSERT OR REPLACE INTO dirs VALUES (?, ?, ?, ?, ?)", dirs)
+            conn.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", files)
 
 
-def _walk(trees: Trees, folders: Folders,
-          row_of: bulk.RowOf) -> tuple[list[DirUpdate], list[codec.Row]]:
+def _walk(trees: Trees, folders: Folders, row_of: bulk.RowOf,
+          facts: Facts) -> tuple[list[DirUpdate], list[codec.Row]]:
+    """The folders' files, and the rows of the blobs not met before (noted in `facts`)."""
     updates, rows = [], []
-    seen: set[str] = set()
     for name, tree in folders:
         files = plan.folder_files(trees, Entry(name, tree, True))
         updates.append(DirUpdate(name, tree, files, True))
         for key, blob in files.items():
-            if blob is not None and blob not in seen:
-                seen.add(blob)
-                rows.append(row_of(trees, plan.kind_of(key), blob))
+            kind = plan.kind_of(key)
+            if blob is not None and (kind, blob) not in facts:
+                row = row_of(trees, kind, blob)
+                facts[kind, blob] = row.columns if row.ok else None
+                rows.append(row)
     return updates, rows
+
+
+def _placed(updates: list[DirUpdate], facts: Facts
+            ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The `dirs` and `files` rows of new folders, as `write.place` would make them."""
+    dirs, files = [], []
+    for update in updates:
+        model = update.files.get(codec.MODEL)
+        given = facts.get((codec.MODEL, model)) if model is not None else None
+        name = given[0] if given is not None else None
+        if name is not None and layout.model_dir(name) != update.dir:
+            name = None
+        dirs.append((update.dir, update.tree, name, model, update.files.get(codec.ALIASES)))
+        for key, blob in update.files.items():
+            if isinstance(key, int) and blob is not None:
+                row = facts.get((codec.VERSION, blob))
+                files.append((update.dir, key, blob, int(write.live(row, key, name))))
+    return dirs, files
 
 
 def build_side(trees: Trees, side: str, prefix: str, folders: Folders) -> int:
     """A helper's job: `folders` written into a new file at `side`; how many."""
-    conn = db.create(Path(side), prefix)
+    conn = db.create(Path(side), prefix, keyed=False)
     try:
-        with bulk.no_gc():
+        with bulk.no_gc(), unverified():
             fill(conn, trees, folders, load.bulk_row)
     finally:
         conn.close()

@@ -32,8 +32,6 @@ Statements = list[tuple[str, list[tuple[Any, ...]]]]
 
 
 def statements(rows: list[codec.Row]) -> Statements:
-    """What `insert` runs: made by a helper process in a first build (index/bulk.py), so that
-    the process that writes the file has only to run them."""
     out: Statements = []
     for kind in codec.KINDS:
         mine = [r for r in rows if r.kind == kind]
@@ -150,12 +148,19 @@ def _name_of(dirname: str, blob: str | None, names: dict[str, str]) -> str | Non
 
 
 # `live`: the version file ({0}) parses, is no tombstone, and names its model ({2}) and its
-# number ({1}). Both `place` and `apply` use it, so a file's `live` has one meaning.
+# number ({1}). Both `place` and `apply` use it, and `live` says it of a row in hand (a first
+# build's, index/fresh.py), so a file's `live` has one meaning.
 _LIVE = (
     "EXISTS(SELECT 1 FROM version_manifests v WHERE v.blob = {0} AND v.ok = 1"
     " AND v.deleted = 0 AND v.version = {1} AND v.name = {2})"
 )
 _INSERT_FILE = f"INSERT OR REPLACE INTO files SELECT ?1, ?2, ?3, {_LIVE.format('?3', '?2', '?4')}"
+
+
+def live(columns: tuple[Any, ...] | None, version: int, name: str | None) -> bool:
+    """`_LIVE` of a version row's columns (None: it did not parse), file number and model."""
+    return (columns is not None and name is not None and columns[6] == 0
+            and columns[1] == version and columns[0] == name)
 
 
 def prune(conn: sqlite3.Connection) -> None:
