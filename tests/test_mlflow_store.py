@@ -341,3 +341,296 @@ def test_the_store_pickles_as_its_uri(reg: Registry, tracking: str) -> None:
     store.create_registered_model("fraud")
     again = pickle.loads(pickle.dumps(store))
     assert again.get_registered_model("fraud").name == "fraud"
+
+
+# -- searches at scale (issue #5): the index answers, MLflow's semantics stay ----------------
+
+PROMPT = "mlflow.prompt.is_prompt"
+# Hand-written prompt tags: YAML booleans, numbers and strings that only Python reads right;
+# the booleans on the highest versions, which come first in name order (where SQL pages).
+HAND_TAGS = (b"null", b"[true]", b'"yes"', b"false", b"1", b'"tRuE"', b'"TRUE"', b"TRUE",
+             b"True", b"true")
+HAND_VERSION = b'name: "hand"\nversion: %d\ncreated_at: "2024-01-0%dT00:00:00.000Z"\n' \
+               b'created_by: "me"\ntags:\n  %s: %s\n'
+HAND_MODEL = b'name: "%s"\ntags:\n  %s: %s\nlast_version: 0\n' \
+             b'created_at: "2024-01-01T00:00:00.000Z"\ncreated_by: "me"\n'
+VERSION_FILTERS = (
+    None, "name = 'fraud'", "name LIKE 'fra%'", "name ILIKE 'F%'", "name IN ('fraud', 'hand')",
+    "name != 'fraud'", "version_number > 1", "version_number <= 2 AND name LIKE '%a%'",
+    "tags.team = 'risk'", "tags.team != 'risk'", "tags.team LIKE 'r%'", "tags.n ILIKE '%'",
+    f"tags.`{PROMPT}` = 'true'", f"tags.`{PROMPT}` != 'true'", f"tags.`{PROMPT}` != 'false'",
+    f"tags.`{PROMPT}` = 'false'", f"name LIKE '%' AND tags.`{PROMPT}` = 'true'",
+    f"tags.`{PROMPT}` = 'true' AND version_number = 1", "source_path LIKE '%'",
+)
+VERSION_ORDERS = (None, ["name ASC"], ["version_number ASC"], ["creation_timestamp ASC"],
+                  ["last_updated_timestamp ASC", "name DESC"])
+MODEL_FILTERS = (None, "name LIKE 'f%'", "name = 'greeting'", "name != 'hand'",
+                 "tags.team = 'risk'", "tags.team LIKE '%'", f"tags.`{PROMPT}` = 'true'",
+                 f"tags.`{PROMPT}` != 'true'", f"tags.`{PROMPT}` != 'false'",
+                 f"name LIKE '%' AND tags.`{PROMPT}` = 'true'")
+MODEL_ORDERS = (None, ["name DESC"], ["timestamp DESC"], ["last_updated_timestamp"])
+
+
+@pytest.fixture
+def mixed(reg: Registry, mc: Any, model: str) -> Registry:
+    """Models, versions, a deleted version, aliases, stages and two prompts through MLflow,
+    then prompt tags written by hand as YAML that only Python reads right (issue #5)."""
+    for name, team in (("fraud", "risk"), ("fraud_eu", "risky"), ("churn", "growth"),
+                       ("Zeta", "")):
+        mc.create_registered_model(name, tags={"team": team} if team else None)
+        for n in range(2):
+            mc.create_model_version(name, model, tags={"n": str(n), "team": team})
+    mc.delete_model_version("fraud", 1)
+    mc.set_registered_model_alias("fraud", "champion", 2)
+    mc.transition_model_version_stage("churn", 1, "Production")
+    mc.set_model_version_tag("churn", 2, "approved", "yes")
+    mc.register_prompt("greeting", "Hello {{name}}!")
+    mc.register_prompt("greeting", "Hi {{name}}!")
+    mc.register_prompt("farewell", "Bye {{name}}!")
+    mc.create_registered_model("hand")
+    root = reg.location.path
+    from modelreg import layout
+
+    for number, value in enumerate(HAND_TAGS, 1):
+        (root / layout.version_file("hand", number)).parent.mkdir(parents=True, exist_ok=True)
+        (root / layout.version_file("hand", number)).write_bytes(
+            HAND_VERSION % (number, 1 + number % 4, PROMPT.encode(), value))
+    for name, value in (("A-hand-prompt", b"true"), ("handmodel-one", b"1")):
+        (root / layout.model_file(name)).parent.mkdir(parents=True)
+        (root / layout.model_file(name)).write_bytes(
+            HAND_MODEL % (name.encode(), PROMPT.encode(), value))
+    commit_all(root, "hand-written prompt tags")
+    return reg
+
+
+def commit_all(root: Path, message: str) -> None:
+    """`git add -A` and `git commit`, saying Git's words if it fails."""
+    import subprocess
+
+    for args in (["add", "-A"], ["commit", "-q", "-m", message]):
+        ran = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        assert ran.returncode == 0, (args, ran.stdout, ran.stderr)
+
+
+def old_search(reg: Registry, kind: str, filter_string: str | None, order_by: Any,
+               max_results: int | None, token: str | None) -> tuple[list[Any], str | None]:
+    """The plugin's searches before issue #5, the reference: every live record read from a
+    `Snapshot` (no index), prompts split off in Python, `modelreg.search` over the rest."""
+    from modelreg import search
+    from modelreg.mlflow_plugin import compat, entities, searching
+    from modelreg.model import Stage
+
+    rest, prompts = searching._prompts_apart(filter_string, kind)
+    snap = reg.snapshot()
+    names = snap.model_names()
+    if kind == "versions":
+        order = searching._version_order(list(order_by or compat.DEFAULT_VERSION_ORDER))
+        records = [v for n in names for v in snap.versions(n)
+                   if entities.is_prompt(v.tags) == prompts]
+        page = search.search_versions(records, rest, order_by=order, page_token=token,
+                                      max_results=max_results or 10_000)
+        return [shown(entities.model_version(mv)) for mv in page], page.token
+    models = [m for m in (snap.require_model(n) for n in names)
+              if entities.is_prompt(m.tags) == prompts]
+    found = search.search_models(models, rest, order_by=searching._model_order(order_by or []),
+                                 max_results=max_results or 100, page_token=token)
+    latest = {m.name: [mv for s in Stage if (mv := snap.latest_in_stage(m.name, s))]
+              for m in found}
+    return [shown(entities.registered_model(m, latest[m.name])) for m in found], found.token
+
+
+def shown(entity: Any) -> dict[str, Any]:
+    """An MLflow entity's every property (a hand-written tag may be no string: no proto)."""
+    return {k: [shown(x) for x in v] if k == "latest_versions" else v for k, v in entity}
+
+
+def walk(call: Any, filter_string: str | None, order_by: Any,
+         max_results: int | None) -> list[tuple[list[Any], bool]]:
+    """Every page of a search, token to token: (its records, whether a next page is said)."""
+    pages, token = [], None
+    while True:
+        records, token = call(filter_string, order_by, max_results, token)
+        pages.append((records, token is not None))
+        if token is None:
+            return pages
+
+
+def test_plugin_searches_answer_as_the_full_decode_did(mixed: Registry, mc: Any) -> None:
+    """Every filter, order and page size, page by page, with prompts (MLflow's and written by
+    hand), a deleted version, aliases and stages: the index's answers are the old ones."""
+
+    def plugin(kind: str) -> Any:
+        call = mc.search_model_versions if kind == "versions" else mc.search_registered_models
+
+        def run(f: str | None, o: Any, size: int | None, token: str | None) -> Any:
+            page = call(f, max_results=size, order_by=o, page_token=token)
+            return [shown(e) for e in page], page.token
+        return run
+
+    def old(kind: str) -> Any:
+        return lambda *args: old_search(mixed, kind, *args)
+
+    seen: set[tuple[str, str, int]] = set()
+    for kind, filters, orders in (("versions", VERSION_FILTERS, VERSION_ORDERS),
+                                  ("models", MODEL_FILTERS, MODEL_ORDERS)):
+        for filter_string in filters:
+            for order_by in orders:
+                for size in (None, 3):
+                    want = walk(old(kind), filter_string, order_by, size)
+                    got = walk(plugin(kind), filter_string, order_by, size)
+                    assert got == want, (kind, filter_string, order_by, size)
+                    seen.update((kind, r["name"], r.get("version", 0))
+                                for records, _ in want for r in records)
+    versions = {(n, v) for k, n, v in seen if k == "versions"}
+    assert ("fraud", 1) not in versions and ("fraud", 2) in versions  # deleted, aliased
+    hand = {v for n, v in versions if n == "hand"}
+    assert hand == set(range(1, len(HAND_TAGS) + 1))  # prompts by hand, and not: all seen
+    models = {n for k, n, _ in seen if k == "models"}
+    assert {"greeting", "farewell", "A-hand-prompt", "handmodel-one", "fraud"} <= models
+    assert [m.name for m in mc.search_registered_models()] == [
+        "Zeta", "churn", "fraud", "fraud_eu", "hand", "handmodel-one"]
+    hand_prompts = mc.search_model_versions(f"name = 'hand' AND tags.`{PROMPT}` = 'true'")
+    assert sorted(mv.version for mv in hand_prompts) == [6, 7, 8, 9, 10]
+
+
+def test_a_page_token_of_a_prompt_search_is_refused_by_a_model_search(mc: Any) -> None:
+    for name in ("a", "b"):
+        mc.register_prompt(name, "Hello {{name}}!")
+        mc.create_registered_model(f"model-{name}")
+    prompts = mc.search_registered_models(f"tags.`{PROMPT}` = 'true'", max_results=1)
+    models = mc.search_registered_models(max_results=1)
+    assert [m.name for m in prompts] == ["a"] and [m.name for m in models] == ["model-a"]
+    code, message = error(lambda: mc.search_registered_models(max_results=1,
+                                                              page_token=prompts.token))
+    assert code == "INVALID_PARAMETER_VALUE" and "different filter" in message
+    assert [m.name for m in mc.search_registered_models(page_token=models.token)] == [
+        "model-b"]
+
+
+def test_the_prompt_split_is_mlflows_and_its_sql_finds_every_spelling_of_true() -> None:
+    """`search` names MLflow's prompt tag without importing MLflow; the index looks prompts up
+    by the spellings of `true` (index/query.py), which must be every text that lower()s to it."""
+    from itertools import product
+
+    from modelreg.index import query
+    from modelreg.mlflow_plugin import compat, entities
+    from modelreg.model import ModelVersion
+    from modelreg.search import evaluate
+
+    assert evaluate.PROMPT_TAG == compat.IS_PROMPT_TAG_KEY
+    others = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000
+              and chr(c) not in "trueTRUE" and set(chr(c).lower()) & set("true")]
+    assert others == []  # (İ lower-cases to two characters, neither of them in "true")
+    assert sorted(query._TRUE) == sorted(map("".join, product("tT", "rR", "uU", "eE")))
+    for value in ("true", "TRUE", "tRuE", True, "false", 1, "yes", None, ["true"]):
+        mv = ModelVersion(name="m", version=1, created_at="", created_by="",
+                          tags={PROMPT: value})  # type: ignore[dict-item]
+        assert evaluate.is_prompt(mv) == entities.is_prompt(mv.tags), value
+
+
+def test_a_plugin_search_builds_only_its_hits(
+    reg: Registry, mc: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Predicate and order in SQLite, only the page's hits decoded, as `Registry.search_*`:
+    the counts do not depend on the registry's size (issue #5)."""
+    from modelreg import layout, manifest
+    from modelreg.index import Index
+    from modelreg.index import codec as index_codec
+    from modelreg.model import ModelVersion, RegisteredModel
+
+    root = reg.location.path
+    for m in range(60):  # 60 models, 240 versions, written as files (quicker than 240 commits)
+        name = f"m{m}"
+        for n in range(1, 5):
+            tags = {"probe": "one"} if (m, n) == (17, 3) else {"i": str(n)}
+            mv = ModelVersion(name=name, version=n, created_at="2024-01-01T00:00:00.000Z",
+                              created_by="me", tags=tags)
+            (root / layout.version_file(name, n)).parent.mkdir(parents=True, exist_ok=True)
+            (root / layout.version_file(name, n)).write_bytes(manifest.dump_version(mv))
+        rm = RegisteredModel(name=name, last_version=4, created_at="2024-01-01T00:00:00.000Z",
+                             created_by="me")
+        (root / layout.model_file(name)).write_bytes(manifest.dump_model(rm))
+    commit_all(root, "240 versions")
+    opened: list[Index] = []
+    real_open = Index.open
+
+    def recording(repo: Any, prefix: str) -> Index:  # the real index, remembered
+        opened.append(real_open(repo, prefix))
+        return opened[-1]
+
+    monkeypatch.setattr(Index, "open", recording)
+
+    def cost(call: Any) -> tuple[int, dict[str, int]]:
+        call()  # the index in step with the commit
+        index_codec.forget_all()  # what a new process pays
+        opened.clear()
+        found = call()
+        total = {k: sum(i.stats.as_dict()[k] for i in opened) for k in opened[0].stats.as_dict()}
+        return len(found), total
+
+    hits, stats = cost(lambda: mc.search_model_versions("tags.probe = 'one'"))
+    assert hits == 1 and stats["rows_loaded"] == 1 and stats["manifests_parsed"] == 0
+    assert stats["rows_decoded"] <= 2  # the hit, and its model's alias table
+    assert (hits, stats) == cost(lambda: reg.search_model_versions("tags.probe = 'one'"))
+    hits, stats = cost(lambda: mc.search_registered_models("name LIKE 'm1%'"))
+    assert hits == 11 and stats["manifests_parsed"] == 0  # m1, m10 ... m19
+    assert stats["rows_loaded"] == 11  # the candidates are the hits: no other model is read
+    # the 11 models, their latest version (no stage: one each) and no alias table
+    assert stats["rows_decoded"] == 22
+    assert stats["rows_decoded"] == cost(
+        lambda: reg.search_registered_models("name LIKE 'm1%'"))[1]["rows_decoded"]
+    hits, stats = cost(lambda: mc.search_model_versions("name = 'm5'", max_results=2))
+    assert hits == 2 and stats["rows_loaded"] == 4 and stats["rows_decoded"] <= 5
+
+
+def same_writes(c: Any, model: str) -> None:
+    """Models, versions, a deletion, an alias, a stage, a tag edit and a prompt's versions."""
+    for name, team in (("fraud", "risk"), ("fraud_eu", "riskier"), ("churn", "growth")):
+        c.create_registered_model(name, tags={"team": team})
+        for n in range(3):
+            c.create_model_version(name, model, tags={"team": team, "n": str(n)})
+    c.delete_model_version("fraud", 2)
+    c.set_registered_model_alias("fraud", "champion", 3)
+    c.transition_model_version_stage("churn", 1, "Production")
+    c.set_model_version_tag("churn", 2, "team", "risk")
+    c.register_prompt("greeting", "Hello {{name}}!")
+    c.register_prompt("greeting", "Hi {{name}}!")
+
+
+def version_view(mv: Any) -> tuple[Any, ...]:  # no aliases: the SQL store leaves them out
+    return (mv.name, int(mv.version), sorted(mv.tags.items()), mv.current_stage)
+
+
+def model_view(rm: Any) -> tuple[Any, ...]:
+    return (rm.name, sorted(rm.tags.items()), sorted(rm.aliases.items()),
+            sorted((int(mv.version), mv.current_stage) for mv in rm.latest_versions))
+
+
+def all_pages(call: Any, view: Any, filter_string: str | None, order: Any) -> list[Any]:
+    """Every page of 2 (sorted when the order is by time: each store has its own clock)."""
+    found, token = [], None
+    while True:
+        page = call(filter_string, max_results=2, order_by=order, page_token=token)
+        found += [view(e) for e in page]
+        if (token := page.token) is None:
+            return found if order else sorted(found)
+
+
+def test_plugin_searches_answer_as_mlflows_own_sqlite_store(
+    mc: Any, tracking: str, model: str, tmp_path: Path
+) -> None:
+    """The same writes through the plugin and through MLflow's SQLite registry, then every
+    search, page by page: the same records."""
+    sql = client(tracking_uri(tmp_path / "sql-registry"), tracking)
+    for c in (mc, sql):
+        same_writes(c, model)
+    for f in (None, "name = 'fraud'", "name LIKE 'fr%'", "name IN ('fraud', 'churn')",
+              "version_number >= 2", "tags.team = 'risk'", "tags.team LIKE 'risk%'",
+              "tags.team != 'risk'", f"tags.`{PROMPT}` = 'true'"):
+        for order in (None, ["name ASC", "version_number DESC"], ["version_number", "name DESC"]):
+            assert all_pages(mc.search_model_versions, version_view, f, order) == all_pages(
+                sql.search_model_versions, version_view, f, order), (f, order)
+    for f in (None, "name LIKE 'f%'", "tags.team = 'risk'", "tags.team != 'risk'"):
+        for order in (None, ["name DESC"]):
+            assert all_pages(mc.search_registered_models, model_view, f, order) == all_pages(
+                sql.search_registered_models, model_view, f, order), (f, order)

@@ -27,7 +27,6 @@ from modelreg.index.gittrees import Trees
 from modelreg.index.query import Select, model_select, version_select
 from modelreg.model import AliasTable, ModelVersion, RegisteredModel, Stage
 from modelreg.search import Request
-from modelreg.search.evaluate import compile_conditions
 from modelreg.search.order import sort
 
 _BATCH = 256  # candidates fetched and built at a time
@@ -108,9 +107,8 @@ def _sorted(conn: sqlite3.Connection, trees: Trees, select: Select, kind: str,
 
 
 def _predicate(request: Request) -> Callable[[Any], bool]:
-    if not request.conditions:
-        return lambda _: True
-    return compile_conditions(request.conditions, request.schema)
+    check = request.predicate()  # the conditions, and MLflow's prompts split when asked
+    return (lambda _: True) if check is None else check
 
 
 def alias_tables(

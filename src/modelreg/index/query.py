@@ -22,6 +22,11 @@ of every model's versions would cost SQLite a lookup per version, so such a sele
 unordered (`ordered` False) and sorted in Python over the built values, as before the index
 answered searches.
 
+MLflow's split of prompts from the rest (`Request.prompts`, which the MLflow plugin sets) is a
+term too (`kind_term`): a tag row spelling `true` marks a prompt for sure, but a value that is
+no string (a hand-written YAML `true`) only Python reads, so the term is never exact, and a
+search with it always lets Python count the offset off (`exact` stays False).
+
 Order keys are compared as Python compares them: text as UTF-8 bytes (code point order),
 version numbers as integers; the order is total (name, then version).
 """
@@ -30,10 +35,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from itertools import product
 from typing import Any, NamedTuple
 
 from modelreg.search import Request
-from modelreg.search.evaluate import like_prefix
+from modelreg.search.evaluate import PROMPT_TAG, like_prefix
 from modelreg.search.parser import Condition
 
 _IN_MAX = 500  # longer IN lists are left to Python (SQLite caps a statement's parameters)
@@ -136,6 +142,24 @@ def tag_blobs(table: str, condition: Condition) -> Term | None:
     return Term(sql, (condition.tag, *inner.params), False)
 
 
+# Every text whose `lower()` is "true": no character but these lower-cases to t, r, u or e
+# (a test checks it), so a prompt's tag row is found by primary key, not by a scan of `lower`.
+_TRUE = tuple(sorted({"".join(c) for c in product(*zip("true", "TRUE", strict=True))}))
+
+
+def kind_term(request: Request, table: str, blob: str) -> Term | None:
+    """MLflow's split of prompts from the rest (`Request.prompts`), never exact. A tag row
+    spelling `true` is a prompt for sure (a boolean is no text); a value that is no string
+    (hand-written YAML `true`) only Python reads, so odd blobs stay candidates either way."""
+    if request.prompts is None:
+        return None
+    rows = f"SELECT blob FROM {table} WHERE key = ? AND value IN ({', '.join('?' * len(_TRUE))})"
+    params = (PROMPT_TAG, *_TRUE)
+    if request.prompts:
+        return Term(f"{blob} IN ({rows} UNION SELECT blob FROM odd_tags)", params, False)
+    return Term(f"{blob} NOT IN ({rows})", params, False)
+
+
 def attribute(columns: Mapping[str, str], condition: Condition) -> Term | None:
     assert condition.field is not None
     term = value_term(columns[condition.field], condition.op, condition.value)
@@ -146,10 +170,12 @@ def attribute(columns: Mapping[str, str], condition: Condition) -> Term | None:
 
 # -- a whole request ---------------------------------------------------------------------
 
-def _terms(conditions: list[Condition], columns: Mapping[str, str], table: str,
-           blob: str) -> tuple[list[Term], bool]:
-    """The WHERE terms of `conditions`, and whether they select just the matches."""
-    terms, exact = [], True
+def _terms(request: Request, conditions: list[Condition], columns: Mapping[str, str],
+           table: str, blob: str) -> tuple[list[Term], bool]:
+    """The WHERE terms of `conditions` (and of the prompts split), and whether they select
+    just the matches."""
+    kind = kind_term(request, table, blob)
+    terms, exact = ([], True) if kind is None else ([kind], False)
     for condition in conditions:
         if condition.field is not None:
             term = attribute(columns, condition)
@@ -201,7 +227,7 @@ def version_select(request: Request) -> Select:
     driver = _version_driver(conditions)
     if driver is not None:
         conditions.remove(driver[0])
-    terms, exact = _terms(conditions, VERSION_COLUMNS, "version_tags", "f.blob")
+    terms, exact = _terms(request, conditions, VERSION_COLUMNS, "version_tags", "f.blob")
     order = _order(request, VERSION_ORDER)
     if driver is not None:
         blobs = driver[1]
@@ -243,7 +269,7 @@ def model_select(request: Request) -> Select:
                    if (t := tag_blobs("model_tags", c)) is not None), None)
     if driver is not None:
         conditions.remove(driver[0])
-    terms, exact = _terms(conditions, MODEL_COLUMNS, "model_tags", "d.model_blob")
+    terms, exact = _terms(request, conditions, MODEL_COLUMNS, "model_tags", "d.model_blob")
     order = _order(request, MODEL_ORDER)
     if driver is not None:
         source = _MODEL_BY_BLOBS.format(driver[1].sql)

@@ -1,23 +1,20 @@
 """The store's searches: MLflow's grammar, defaults, limits and words; modelreg evaluates.
 
-A filter is parsed by MLflow first (so bad syntax is MLflow's error), then searched by
-`modelreg.search` over the read index. As in MLflow's SQL store: versions come newest-updated
-first unless `order_by` says otherwise, deleted versions never match, prompts (models and
-versions tagged `mlflow.prompt.is_prompt = 'true'`) match only a filter that asks for them,
-and `max_results` defaults to 10,000 versions and 100 models.
+A filter is parsed by MLflow first (so bad syntax is MLflow's error), then prepared by
+`modelreg.search` and answered by the registry's read index, as `Registry.search_*` are: SQL
+selects and orders the candidates, and only the page's hits are built (issue #5). As in
+MLflow's SQL store: versions come newest-updated first unless `order_by` says otherwise,
+deleted versions never match, prompts (models and versions tagged
+`mlflow.prompt.is_prompt = 'true'`) match only a filter that asks for them (`Request.prompts`,
+which the index's SQL knows too), and `max_results` defaults to 10,000 versions and 100 models.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Any, TypeVar
+from typing import Any
 
-from modelreg import Registry
 from modelreg.mlflow_plugin import compat, entities
 from modelreg.mlflow_plugin.core import StoreCore
-from modelreg.model import ModelVersion, RegisteredModel, Stage
-
-R = TypeVar("R", ModelVersion, RegisteredModel)
 
 
 class SearchMixin(StoreCore):
@@ -33,9 +30,9 @@ class SearchMixin(StoreCore):
         order = _version_order(list(order_by or compat.DEFAULT_VERSION_ORDER))
         with self.calling(read=True) as reg:  # modelreg's errors as MLflow's from here
             filter_string, prompts = _prompts_apart(filter_string, "versions")
-            records = _kind(reg.all_versions(), prompts=prompts)
-            page = search.search_versions(records, filter_string, order_by=order,
-                                          max_results=limit, page_token=page_token)
+            request = search.prepare(search.VERSIONS, filter_string, order_by=order,
+                                     max_results=limit, page_token=page_token, prompts=prompts)
+            page = reg.versions_page(request)
             return compat.PagedList([entities.model_version(mv) for mv in page], page.token)
 
     def search_registered_models(
@@ -49,16 +46,10 @@ class SearchMixin(StoreCore):
         order = _model_order(list(order_by or []))
         with self.calling(read=True) as reg:
             filter_string, prompts = _prompts_apart(filter_string, "models")
-            records = _kind(reg.all_models(), prompts=prompts)
-            page = search.search_models(records, filter_string, order_by=order,
-                                        max_results=limit, page_token=page_token)
-            found = [entities.registered_model(rm, _latest(reg, rm.name)) for rm in page]
-            return compat.PagedList(found, page.token)
-
-
-def _kind(records: Iterable[R], *, prompts: bool) -> Iterator[R]:
-    """Only prompts, or only what is not a prompt."""
-    return (r for r in records if entities.is_prompt(r.tags) == prompts)
+            request = search.prepare(search.MODELS, filter_string, order_by=order,
+                                     max_results=limit, page_token=page_token, prompts=prompts)
+            page = reg.models_page(request)  # each with its latest version per stage
+            return compat.PagedList([entities.registered_model(rm) for rm in page], page.token)
 
 
 def _prompts_apart(filter_string: str | None, kind: str) -> tuple[str, bool]:
@@ -98,13 +89,6 @@ def _literal(value: Any) -> str:
     if isinstance(value, str):
         return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
     return repr(value)
-
-
-def _latest(reg: Registry, name: str) -> list[ModelVersion]:
-    """A model's latest live version in each stage, as the SQL store fills search results."""
-    snap = reg.snapshot()
-    found = (snap.latest_in_stage(name, stage) for stage in Stage)
-    return [mv for mv in found if mv is not None]
 
 
 def _version_limit(max_results: Any) -> int:

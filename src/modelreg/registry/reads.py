@@ -13,7 +13,7 @@ from modelreg.registry.core import RegistryCore
 from modelreg.snapshot import Snapshot
 
 if TYPE_CHECKING:
-    from modelreg.search import Page
+    from modelreg.search import Page, Request
 
 
 class ReadMixin(RegistryCore):
@@ -76,6 +76,11 @@ class ReadMixin(RegistryCore):
 
         request = search.prepare(search.VERSIONS, filter_string, order_by=order_by,
                                  max_results=max_results, page_token=page_token)
+        return self.versions_page(request)
+
+    def versions_page(self, request: Request) -> Page[ModelVersion]:
+        """The page of a version search checked by `search.prepare` (the MLflow plugin's are
+        prepared with MLflow's defaults and its prompts split)."""
         if self._tx is not None:  # pending writes: no commit for the index to read
             return request.run(self.all_versions())
         from modelreg.index import Index
@@ -97,6 +102,12 @@ class ReadMixin(RegistryCore):
 
         request = search.prepare(search.MODELS, filter_string, order_by=order_by,
                                  max_results=max_results, page_token=page_token)
+        return self.models_page(request)
+
+    def models_page(self, request: Request) -> Page[RegisteredModel]:
+        """The page of a model search checked by `search.prepare`, latest versions filled."""
+        from modelreg import search
+
         if self._tx is None:  # the index fills latest versions from its own rows
             from modelreg.index import Index
 

@@ -32,6 +32,8 @@ never overlap or skip. A filter is parsed and validated before any record is rea
 `prepare` checks a search into a `Request`; `Request.run` answers it over records in memory,
 and the read index answers the same request in SQL (`modelreg.index.query`), building only
 the candidates and checking each with the predicate compiled here: one meaning, two engines.
+The MLflow plugin prepares its requests with `prompts=` (MLflow keeps prompts out of searches
+that do not ask for them); both engines apply that split too.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from modelreg.search.parser import Condition
 R = TypeVar("R")
 Predicate = Callable[[Any], bool]
 
+PROMPT_TAG = "mlflow.prompt.is_prompt"  # MLflow's IS_PROMPT_TAG_KEY (a test checks it)
 _LIKE_PART = re.compile(r"\\(.)|(%)|(_)|([^\\%_]+|\\$)", re.DOTALL)
 # `x op value` as `flipped(value, x)`: functools.partial over a C function, no Python frame.
 _FLIPPED: dict[str, Callable[[Any, Any], bool]] = {
@@ -62,12 +63,27 @@ def like_prefix(pattern: str) -> tuple[str, bool]:
     return "".join(literal), True
 
 
-def select(records: Iterable[R], conditions: tuple[Condition, ...], schema: Schema) -> list[R]:
-    """The records matching every condition, in their order, as a new list."""
-    if not conditions:
+def select(records: Iterable[R], predicate: Predicate | None) -> list[R]:
+    """The records matching `predicate` (None: all of them), in their order, as a new list."""
+    if predicate is None:
         return list(records)
-    predicate = compile_conditions(conditions, schema)
     return [r for r in records if predicate(r)]
+
+
+def is_prompt(record: Any) -> bool:
+    """Whether a model or version is one of MLflow's prompts: tagged `mlflow.prompt.is_prompt`
+    with a value that reads `true` in any case (the MLflow plugin reads tags so too)."""
+    return str(record.tags.get(PROMPT_TAG, "false")).lower() == "true"
+
+
+def kind_predicate(prompts: bool, conditions: Predicate | None) -> Predicate:
+    """Only prompts (`prompts`) or only what is no prompt, and the conditions."""
+    kind = is_prompt if prompts else _no_prompt
+    return kind if conditions is None else _both(kind, conditions)
+
+
+def _no_prompt(record: Any) -> bool:
+    return not is_prompt(record)
 
 
 def compile_conditions(conditions: tuple[Condition, ...], schema: Schema) -> Predicate:

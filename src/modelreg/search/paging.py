@@ -50,8 +50,13 @@ def check_max_results(max_results: object, schema: Schema) -> int:
 
 
 def fingerprint(schema: Schema, conditions: tuple[Condition, ...],
-                keys: tuple[OrderKey, ...]) -> str:
-    what = [schema.kind, sorted(c.canonical() for c in conditions), [list(k) for k in keys]]
+                keys: tuple[OrderKey, ...], *, prompts: bool | None = None) -> str:
+    """What a token is for; a search that splits prompts off says which side it is on (and
+    one that does not keeps the fingerprint it always had)."""
+    what: list[object] = [schema.kind, sorted(c.canonical() for c in conditions),
+                          [list(k) for k in keys]]
+    if prompts is not None:
+        what.append({"prompts": prompts})
     text = json.dumps(what, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
