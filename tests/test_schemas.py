@@ -84,7 +84,7 @@ VERSIONS = {
         artifacts=Artifacts(
             mode=ArtifactMode.REFERENCE, uri="s3://mlflow/1/abc/artifacts/model",
             digest="sha256:" + HEX, size=10_000_000, file_count=2_500,
-            files_uri="sha256/" + HEX + "/.files.json",
+            files_uri="sha256/" + HEX + ".files.json",
         ),
         created_at=T, created_by="ci-bot",
     ),
@@ -271,7 +271,7 @@ ROWS: list[tuple[str, bytes, str, int | None, str, str]] = [
      "$.artifacts.files[0].sha256", "64 lowercase hexadecimal"),
     ("files-neither", doc("model-version", artifacts=art(files=None)), "SCHEMA", 9, "$.artifacts",
      "exactly one of `files`"),
-    ("files-both", doc("model-version", artifacts=art(files_uri='"sha256/x/.files.json"')),
+    ("files-both", doc("model-version", artifacts=art(files_uri=f'"sha256/{HEX}.files.json"')),
      "SCHEMA", 9, "$.artifacts", "exactly one of `files`"),
     ("reference-no-digest", doc("model-version", artifacts=art(
         mode='"reference"', uri='"s3://b/m"', digest=None)), "SCHEMA", 9, "$.artifacts",

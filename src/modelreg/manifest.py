@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from modelreg import yamlio
+from modelreg import names, yamlio
 from modelreg.errors import ManifestError
 from modelreg.model import (
     FORMAT_VERSION,
@@ -29,6 +29,7 @@ from modelreg.model import (
 
 SCHEMA_BASE = f"https://modelreg.dev/schemas/{FORMAT_VERSION}"
 KINDS = ("registry", "model", "aliases", "model-version")
+MAX_BYTES = names.MAX_MANIFEST_BYTES
 
 
 def schema_url(kind: str) -> str:
@@ -207,7 +208,18 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
+def too_large(text: bytes) -> str | None:
+    """Why a manifest's file is refused unparsed (over `names.MAX_MANIFEST_BYTES`), or None."""
+    if len(text) <= MAX_BYTES:
+        return None
+    return (f"the file is {len(text):,} bytes, more than a manifest may be ({MAX_BYTES:,} bytes, "
+            "1 MiB): long lists of files move to the store (`files_uri`), long texts belong in "
+            "the artifacts")
+
+
 def _load(text: bytes, path: str) -> _Reader:
+    if len(text) > MAX_BYTES:
+        raise ManifestError(too_large(text) or "", path=path)
     return _Reader(yamlio.load_data(text, path=path), path, text=text)
 
 

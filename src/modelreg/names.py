@@ -18,6 +18,9 @@ MAX_ALIAS = 255
 MAX_TAG_KEY = 250
 MAX_TAG_VALUE = 100_000
 MAX_DESCRIPTION = 100_000
+# A manifest's file, whatever it holds: ten ASCII tag values at their limit fit, a billion laughs
+# spelled out (or any file a pull request makes huge to stall CI) does not.
+MAX_MANIFEST_BYTES = 1 << 20
 
 # Spelled out rather than `\w` so that Python, JSON Schema and editors agree (DESIGN §1).
 ALIAS_RE = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -25,6 +28,11 @@ RESERVED_ALIAS_RE = re.compile(r"^(latest|v[0-9]+)$", re.IGNORECASE)
 # MLflow's tag-name rule: word characters, '.', '-', ' ', '/' and ':'.
 TAG_KEY_RE = re.compile(r"^[\w./ :-]+$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# A lone surrogate (what `surrogateescape` makes of bytes that are no UTF-8) has no UTF-8 form:
+# no manifest can hold it.
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+# Where a long file list is kept: beside the artifacts in the store, nowhere else.
+FILES_URI_RE = re.compile(r"^sha256/[0-9a-f]{64}\.files\.json$")
 
 
 def check_model_name(name: Any) -> str:
@@ -36,6 +44,7 @@ def check_model_name(name: Any) -> str:
         )
     if _CONTROL_RE.search(name):
         raise InvalidParameter(f"registered model name {name!r} contains a control character")
+    check_text("registered model name", name)
     if "/" in name or ":" in name:
         raise InvalidParameter(f"registered model name {name!r} may not contain '/' or ':'")
     if name in (".", "..") or name.strip() == "":
@@ -82,7 +91,14 @@ def check_tag(key: Any, value: Any) -> tuple[str, str]:
         raise InvalidParameter(
             f"tag {key!r}: value is {len(value)} characters long (at most {MAX_TAG_VALUE})"
         )
+    check_text(f"tag {key!r}: value", value)
     return key, value
+
+
+def check_text(what: str, text: str) -> None:
+    """Refuse text no manifest can hold (every string a write puts in one passes here)."""
+    if _SURROGATE_RE.search(text):
+        raise InvalidParameter(f"{what} {text!r} is not valid Unicode text (a lone surrogate)")
 
 
 def check_tag_key(key: Any) -> str:
@@ -122,4 +138,15 @@ def check_description(description: Any) -> str:
         raise InvalidParameter(
             f"description is {len(description)} characters long (at most {MAX_DESCRIPTION})"
         )
+    check_text("description", description)
     return description
+
+
+def check_files_uri(uri: Any) -> str:
+    """`files_uri` names a file of the store's `sha256/` folder (a crafted `../../x` would make
+    a reader fetch a file list from anywhere)."""
+    if not isinstance(uri, str) or not FILES_URI_RE.match(uri):
+        raise InvalidParameter(
+            f"files_uri {uri!r:.80} is not 'sha256/<64 hexadecimal digits>.files.json' (the "
+            "store's own record of the file list)")
+    return uri

@@ -18,6 +18,7 @@ Severity = Literal["error", "warning", "notice"]
 # What `validate` reports. `check` adds its own codes (VERSION_TAKEN, IMMUTABLE_FIELD, ...).
 SCHEMA = "SCHEMA"  # the document does not follow the format's JSON Schema
 YAML = "YAML"  # not parseable YAML
+MANIFEST_TOO_LARGE = "MANIFEST_TOO_LARGE"  # over 1 MiB: refused before it is parsed
 DUPLICATE_KEY = "DUPLICATE_KEY"
 ANCHOR = "ANCHOR"  # YAML anchors/aliases: the diff would not show what is read
 MERGE_KEY = "MERGE_KEY"  # YAML `<<` merge keys, same reason

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelreg import layout, names, problems, schemafast, schemaproblems, yamlio
 from modelreg.errors import InvalidParameter, ManifestError
-from modelreg.manifest import KINDS
+from modelreg.manifest import KINDS, too_large
 from modelreg.problems import Problem
 from modelreg.schemaproblems import Lines
 
@@ -74,6 +74,9 @@ def load_document(
     kind: str, text: bytes, *, path: str, precheck: bool = True
 ) -> tuple[yamlio.Loaded | None, list[Problem]]:
     """The loaded document (None when the YAML is refused) and its problems."""
+    large = too_large(text)
+    if large is not None:  # refused unparsed: a huge file must not stall `check` (issue #6)
+        return None, [Problem(path=path, code=problems.MANIFEST_TOO_LARGE, message=large)]
     try:
         loaded = yamlio.load(text)  # no path: the message stays bare, the Problem has the path
     except ManifestError as exc:
@@ -153,7 +156,8 @@ def _yaml_code(message: str) -> str:
 
 
 def _python_rules(kind: str, data: Any) -> Iterator[tuple[yamlio.JsonPath, str]]:
-    """`modelreg.names`' verdicts, where a schema regex can only approximate them."""
+    """`modelreg.names`' verdicts, where a schema regex can only approximate them (and where
+    the shipped schema says nothing yet: `files_uri`, issue #6)."""
     if not isinstance(data, dict) or kind not in ("model", "model-version"):
         return
     if isinstance(data.get("name"), str):
@@ -166,6 +170,10 @@ def _python_rules(kind: str, data: Any) -> Iterator[tuple[yamlio.JsonPath, str]]
     if isinstance(metrics, dict):
         for key, value in metrics.items():
             yield from _verdict(("metrics", key), names.check_metrics, {key: value})
+    artifacts = data.get("artifacts")
+    if isinstance(artifacts, dict) and isinstance(artifacts.get("files_uri"), str):
+        yield from _verdict(("artifacts", "files_uri"), names.check_files_uri,
+                            artifacts["files_uri"])
 
 
 def _verdict(

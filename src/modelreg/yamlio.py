@@ -2,7 +2,9 @@
 
 Reading: libyaml's C parser, then our own construction from the node tree, so that duplicate
 keys and anchors/aliases are refused (a reviewer must see in the diff exactly what the registry
-reads), timestamps stay strings, and every value's line is known for error reports. What
+reads), timestamps stay strings, and every value's line is known for error reports. What a crafted
+file could use to crash a reader is refused with a line too (issue #6): nesting past 64
+levels, numbers Python cannot print. What
 `dump` writes is first tried by `yamlfast`, which reads exactly that form far faster and
 gives up on anything else (issue #5: a registry of 100,000 versions is read whole).
 
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
     import yaml
 
 JsonPath = tuple[str | int, ...]
+MAX_DEPTH = 64  # manifests nest 5 levels; an MLmodel or a policy not many more
+_INT_LIMIT = 10**4300  # what Python's `int()` and `str()` take and give by default
 
 
 class Loaded(NamedTuple):
@@ -67,11 +71,17 @@ def load_libyaml(text: str | bytes, *, path: str = "") -> Loaded:
         return Loaded(data, lines)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise ManifestError(f"invalid YAML: {exc.problem}", path=path, line=line) from exc
-    except yaml.YAMLError as exc:
-        raise ManifestError(f"invalid YAML: {exc}", path=path) from exc
+        problem = _one_line(exc.problem or exc.context or "")
+        raise ManifestError(f"invalid YAML: {problem}", path=path, line=line) from exc
+    except yaml.YAMLError as exc:  # the reader's (a byte that is no text): two lines of text
+        raise ManifestError(f"invalid YAML: {_one_line(str(exc))}", path=path) from exc
     finally:
         loader.dispose()
+
+
+def _one_line(text: str) -> str:
+    """An error is one line (STYLE §8): libyaml's may have several."""
+    return " ".join(text.split())
 
 
 @functools.cache
@@ -107,6 +117,8 @@ class _Builder:
         if id(node) in self.seen:
             raise self.fail(node, "YAML anchors and aliases are not allowed in manifests")
         self.seen.add(id(node))
+        if len(at) > MAX_DEPTH:  # before Python's recursion limit, which libyaml's is above
+            raise self.fail(node, f"values are nested more than {MAX_DEPTH} levels deep")
         self.lines[at] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
             return self.mapping(node, at)
@@ -116,7 +128,22 @@ class _Builder:
             isinstance(node, yaml.ScalarNode) and node.value == "<<" and node.style is None
         ):
             raise self.fail(node, "YAML merge keys are not allowed in manifests")
-        return self.loader.construct_object(node, deep=True)
+        return self.scalar(node)
+
+    def scalar(self, node: yaml.Node) -> Any:
+        """A scalar's value. What libyaml's constructors fail on in their own ways (an
+        explicit tag on a value it cannot read: `!!int x`, `!!timestamp 1`) and a number
+        Python cannot print (`int()` reads 4,300 digits, `0x...` can mean more) are refused."""
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except (ValueError, KeyError, AttributeError, TypeError, OverflowError):
+            pass
+        else:
+            if type(value) is not int or -_INT_LIMIT < value < _INT_LIMIT:
+                return value
+        shown = node.value if len(node.value) <= 40 else node.value[:39] + "…"
+        raise self.fail(node, f"the value {shown!r} ({len(node.value):,} characters) cannot "
+                        f"be read as {node.tag.replace('tag:yaml.org,2002:', '!!')}")
 
     def mapping(self, node: yaml.MappingNode, at: JsonPath) -> dict[str, Any]:
         import yaml

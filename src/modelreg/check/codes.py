@@ -18,5 +18,8 @@ ARTIFACT_MISSING = "ARTIFACT_MISSING"
 ARTIFACT_MISMATCH = "ARTIFACT_MISMATCH"
 BASE_UNREADABLE = "BASE_UNREADABLE"  # fail closed: a base that cannot be read is an error
 BASE_NO_REGISTRY = "BASE_NO_REGISTRY"  # notice: the change creates the registry
+STORE_CHANGED = "STORE_CHANGED"  # registry.yaml's `store:` moved: artifacts read from elsewhere
+SYMLINK = "SYMLINK"  # a symbolic link in the registry folder: read as absent, refused
+SUBMODULE = "SUBMODULE"  # a submodule (gitlink) in the registry folder, same
 
 NOTICE: Severity = "notice"

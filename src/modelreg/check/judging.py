@@ -10,7 +10,7 @@ from __future__ import annotations
 from modelreg import layout, problems
 from modelreg.check import codes
 from modelreg.check.artifacts import Verify, artifact_problems
-from modelreg.check.rules import numbers_taken, written_once
+from modelreg.check.rules import numbers_taken, store_changed, written_once
 from modelreg.check.scope import changed_problems
 from modelreg.check.view import ChangeView
 from modelreg.errors import ModelregError
@@ -25,6 +25,7 @@ def judge_change(view: ChangeView, *, verify: Verify | None = None) -> list[Prob
     found += changed_problems(view)
     found += written_once(view)
     found += numbers_taken(view)
+    found += store_changed(view)
     found += judge(policy, view.base, view.after, view.diff.events, actor=None, direct=False)
     if verify is not None:
         found += artifact_problems(view, verify)

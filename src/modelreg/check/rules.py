@@ -25,7 +25,8 @@ K = EventKind
 
 
 def _show(value: Any, limit: int = 60) -> str:
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    # `default`: a hand edit can write what JSON has no type for (`!!timestamp`, `!!binary`).
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -100,6 +101,21 @@ def _reverted(events: tuple[Event, ...]) -> dict[str, tuple[int, int]]:
         if e.kind is K.MODEL_IMMUTABLE_CHANGED and e.key == "last_version" and e.model is not None
         and e.model in removed and isinstance(e.old, int) and isinstance(e.new, int)
     }
+
+
+def store_changed(view: ChangeView) -> list[Problem]:
+    """STORE_CHANGED: `store:` in registry.yaml moves, so every version's artifacts would be
+    read from elsewhere (and the check verifies against the base branch's store anyway)."""
+    lines = Lines(view.after.files)
+    return [
+        Problem(path=layout.REGISTRY_FILE, line=lines.of(layout.REGISTRY_FILE, ("store",)),
+                json_path="$.store", code=codes.STORE_CHANGED,
+                message=f"the artifact store changes ({_show(event.old)} -> {_show(event.new)}): "
+                "every version's files would then be read from there; a pull request may not "
+                "move it (copy the store, then change `store:` on the base branch itself)")
+        for event in view.diff.events
+        if event.kind is K.REGISTRY_CHANGED and event.key == "store"
+    ]
 
 
 def numbers_taken(view: ChangeView) -> list[Problem]:

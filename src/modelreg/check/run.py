@@ -17,6 +17,7 @@ from modelreg import history, problems
 from modelreg.check import codes
 from modelreg.check.artifacts import Verify
 from modelreg.check.judging import judge_change
+from modelreg.check.links import link_problems
 from modelreg.check.view import ChangeView
 from modelreg.diff import RegistryDiff, registry_diff
 from modelreg.errors import ModelregError, NotFirstParentAncestor
@@ -27,6 +28,8 @@ from modelreg.snapshot import Snapshot
 
 if TYPE_CHECKING:
     from modelreg.gitrepo import GitRepo
+    from modelreg.gitrepo.repo import Changed
+    from modelreg.snapshot import Files
 
 
 class Verifier(Protocol):
@@ -78,12 +81,24 @@ def check(
     if isinstance(found, Problem):
         return CheckResult(problems=(found,), prefix=prefix, head=head_id)
     base_id, merge_base = found
-    paths = [c.path for c in repo.changed_paths(merge_base, head_id, prefix)]
-    view = ChangeView.build(repo.tree_files(merge_base, prefix), repo.tree_files(head_id, prefix),
-                            repo.tree_files(base_id, prefix), paths)
+    changed = repo.changed_paths(merge_base, head_id, prefix)
+    after = repo.tree_files(head_id, prefix)
+    view = ChangeView.build(repo.tree_files(merge_base, prefix), after,
+                            repo.tree_files(base_id, prefix), [c.path for c in changed])
     verify = _verifier(repo, prefix, view, options) if options.verify_artifacts else None
-    return CheckResult(problems=tuple(judge_change(view, verify=verify)), diff=view.diff,
+    judged = judge_change(view, verify=verify) + link_problems(_hidden(repo, changed, after))
+    return CheckResult(problems=tuple(problems.sort(judged)), diff=view.diff,
                        prefix=prefix, base=base_id, head=head_id, merge_base=merge_base)
+
+
+def _hidden(repo: GitRepo, changed: list[Changed], after: Files) -> dict[str, bytes | None]:
+    """Paths the change adds that a tree read hides: a link (its target) or a submodule."""
+    hidden: dict[str, bytes | None] = {}
+    for change in changed:
+        if change.new is not None and after.blob_id(change.path) is None:
+            obj = repo.cat.get(change.new)
+            hidden[change.path] = obj.data if obj is not None and obj.kind == "blob" else None
+    return hidden
 
 
 def diff_revisions(repo: GitRepo, prefix: str, *, old: str, new: str) -> RegistryDiff:
@@ -156,12 +171,15 @@ def _unreadable(message: str) -> Problem:
 
 
 def _verifier(repo: GitRepo, prefix: str, view: ChangeView, options: CheckOptions) -> Verify:
-    """`Store.verify` of the store the changed registry names, opened on first use."""
+    """`Store.verify` of the store the base branch names (the changed registry's when the
+    change creates it), opened on first use: a change cannot point the check at a store of its
+    choosing (it gets STORE_CHANGED)."""
     opened: list[Verifier] = []
 
     def verify(artifacts: Artifacts) -> list[str]:
         if not opened:
-            config = view.merged.config()
+            has_base = view.base.files.blob_id(REGISTRY_FILE) is not None
+            config = (view.base if has_base else view.merged).config()
             if options.open_store is not None:
                 opened.append(options.open_store(config))
             else:
