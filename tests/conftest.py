@@ -27,6 +27,9 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("GIT_COMMITTER_NAME", "Test User")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.com")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # A second download reads the store again, as tests of a tampered store expect; the
+    # local artifact cache is tested on its own (tests/reliability/test_downloads.py).
+    monkeypatch.setenv("MODELREG_CACHE", "off")
 
 
 def git(cwd: Path, *args: str) -> str:

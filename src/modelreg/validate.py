@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from modelreg import layout, problems, schema, schemafast, yamlio
+from modelreg import layout, problems, schema, schemafast, secretscan, yamlio
 from modelreg.errors import ManifestError
 from modelreg.problems import Problem
 from modelreg.snapshot import Files
@@ -111,6 +111,7 @@ class _Run:
         precheck = judged > schemafast.PRECHECK_AFTER
         loaded, found = schema.load_document(kind, data, path=path, precheck=precheck)
         self.found.extend(found)
+        self.found.extend(secretscan.manifest_problems(path, data, loaded))  # issue #6
         if loaded is None or not isinstance(loaded.data, dict):
             return None
         return _Document(path, loaded.data, loaded.lines)

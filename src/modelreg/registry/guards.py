@@ -6,8 +6,8 @@ the schemas one by one as they are queued, and the whole change against the poli
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from modelreg.errors import InvalidParameter, PolicyViolation, RegistryNotFound
 from modelreg.snapshot import OverlayFiles, Snapshot
@@ -66,5 +66,32 @@ def check_schemas(snapshot: Snapshot, change: changes.Change) -> None:
         problems = schema.validate_bytes(kind, data, path=path)
         if problems:
             raise InvalidParameter(f"refusing to write an invalid manifest: {problems[0]}")
+        check_credentials(path, data)
 
 
+def check_credentials(path: str, data: bytes) -> None:
+    """Refuse a manifest holding what looks like a credential, naming the field and the
+    pattern, never the value (issue #6: Git history keeps whatever is committed, forever).
+    The raw text is searched first; only a suspect manifest is parsed again."""
+    from modelreg import secretscan, yamlio
+
+    if not secretscan.worth_scanning(data):
+        return
+    found = secretscan.manifest_problems(path, data, yamlio.load(data))
+    if found:
+        raise InvalidParameter(f"refusing to write {found[0]}")
+
+
+
+
+def refuse_credentials(fields: Mapping[str, Any]) -> None:
+    """Refuse values about to be recorded (a registration's, checked before any byte is
+    uploaded) that look like credentials: the field and the pattern, never the value."""
+    from modelreg import secretscan
+
+    for finding in secretscan.scan(fields):
+        where = secretscan.safe_path(finding.at)
+        what = f"a key of {where}" if finding.in_key else where
+        raise InvalidParameter(
+            f"refusing to record {what}: it looks like {finding.label}; credentials never go "
+            "into the registry: give them through fsspec's configuration or the environment")

@@ -150,6 +150,7 @@ class WriteMixin(RegistryCore):
         are referenced where they are (MLflow's behaviour) and their digests recorded; with
         `local_model_path` the files there are uploaded into the registry's store instead."""
         del await_creation_for  # versions are complete when committed (DESIGN §1)
+        self.refuse_read_only()  # before any byte is uploaded
         snap = self.snapshot()
         snap.require_model(names.check_model_name(name))
         options = RegisterOptions(
@@ -216,11 +217,12 @@ def _with_source(options: RegisterOptions, source: str) -> RegisterOptions:
 
 def _precheck(registry: RegistryCore, name: str, options: RegisterOptions) -> None:
     """Everything that can refuse a registration, checked before any byte is uploaded."""
+    registry.refuse_read_only()
+    _check_uris(options)  # first: no other refusal may echo a secret
     names.check_model_name(name)
     names.check_tags(options.tags)
     names.check_metrics(options.metrics)
     names.check_description(options.description)
-    _check_uris(options)
     snap = registry.snapshot()
     if snap.model(name) is None:
         other = snap.find_case_insensitive(name)
@@ -231,11 +233,16 @@ def _precheck(registry: RegistryCore, name: str, options: RegisterOptions) -> No
 
 
 def _check_uris(options: RegisterOptions) -> None:
-    from modelreg.store.credentials import check_no_credentials
+    from dataclasses import fields
 
-    for value in (options.source, options.run_link):
-        if value:
-            check_no_credentials(value)
+    from modelreg.registry.guards import refuse_credentials
+
+    # issue #6: every field, before any byte is uploaded
+    given = {f.name: getattr(options, f.name) for f in fields(options)}
+    for key, value in given.items():
+        if isinstance(value, str):
+            names.check_text(key, value)
+    refuse_credentials(given)
 
 
 def _read_mlmodel(store: Store, artifacts: Artifacts) -> Any:
