@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modelreg import faults
 from modelreg.change import Change, OpContext, Operation
 from modelreg.errors import Conflict
 from modelreg.snapshot import Snapshot, content_id
@@ -127,12 +128,14 @@ def _publish(
     if checkout is not None:
         checkout.refuse_dirty(committed)
         checkout.leave_note(target, base, commit)
+    faults.point("before_cas")
     try:
         compare_and_swap(repo, target, commit, base, f"modelreg: {summary}")
     except BaseException:
         if checkout is not None:
             checkout.drop_note()
         raise
+    faults.point("after_cas")
     if checkout is not None:
         checkout.sync(writes)
         checkout.drop_note()

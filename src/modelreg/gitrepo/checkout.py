@@ -5,12 +5,14 @@ files and their index entries, so `git status` stays clean. Only those entries a
 replaced (`staging`), never the whole index (13 MB at 100,000 versions), and what `staging`
 does not handle is left to `git ls-files` and `git update-index`. Before moving the branch the
 writer leaves a note (`.git/modelreg/pending-sync`); a crash between the move and the sync is
-completed by the next write, which reads the note first.
+completed by the next write, which reads the note first, and the `<branch>.lock` or
+`index.lock` a write killed while holding them left behind are removed then (issue #6).
 """
 
 from __future__ import annotations
 
 import functools
+import glob
 import os
 import subprocess
 import tempfile
@@ -18,8 +20,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from modelreg import faults
 from modelreg.errors import Conflict, GitError
 from modelreg.gitrepo.indexfile import Unsupported
+from modelreg.gitrepo.refwrite import release_abandoned
 from modelreg.gitrepo.staging import Index, Resplit, Unsplit
 from modelreg.snapshot import content_id
 
@@ -79,6 +83,7 @@ class Checkout:
             else:
                 _write_atomic(target, data)
                 changes[path] = (content_id(data), os.lstat(target))
+            faults.point("mid_sync")
         try:
             self.index.update(changes)
         except Unsupported as exc:  # what `staging` leaves to Git (see there)
@@ -95,17 +100,24 @@ class Checkout:
         self.note.unlink(missing_ok=True)
 
     def complete_pending(self) -> None:
-        """Finish the sync a crashed write left undone (the branch moved, the files did not)."""
+        """Finish what a crashed write left undone (issue #6). Its note proves it died between
+        leaving and dropping it (the writer's lock, held now, that it is gone): Git's locks it
+        held are released, and the sync is done when the branch moved but the files did not."""
         try:
             ref, old, new = self.note.read_text().split()
         except (FileNotFoundError, ValueError):
             self.drop_note()
             return
-        if self.repo.ref_target(ref) == new and self.repo.head_branch() == ref:
-            before = None if old == "-" else old
+        tip, before = self.repo.ref_target(ref), None if old == "-" else old
+        if tip == before:
+            release_abandoned(self.repo, ref, new)  # killed while moving the branch, maybe
+        elif tip == new and self.repo.head_branch() == ref:
+            self.index.release_abandoned()  # killed while writing the index, maybe
             files = self.repo.tree_files(new, "")
-            changed = self.repo.changed_paths(before, new, "")
-            self.sync({c.path: files.read(c.path) for c in changed})
+            changed = [c.path for c in self.repo.changed_paths(before, new, "")]
+            with faults.paused():
+                self.sync({path: files.read(path) for path in changed})
+            _drop_temporaries(self.root, changed)
         self.drop_note()
 
     def refuse_dirty(self, committed: Mapping[str, str | None]) -> None:
@@ -168,6 +180,14 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def _drop_temporaries(root: Path, paths: list[str]) -> None:
+    """Remove what `_write_atomic` of a killed sync left beside these paths."""
+    for path in paths:
+        target = root / path
+        for tmp in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+            tmp.unlink(missing_ok=True)
 
 
 def _remove(target: Path, root: Path) -> None:

@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from modelreg import faults
 from modelreg.errors import GitError
 from modelreg.gitrepo import refs
 
@@ -51,11 +52,24 @@ def compare_and_swap(repo: GitRepo, ref: str, new: str, expected: str | None, me
             handle.flush()
             if _sync_refs(config):
                 os.fsync(fd)
+        faults.point("cas_locked")
         _log_update(repo, config, ref, (expected, new), message)
         os.replace(lock, path)
     except BaseException:
         lock.unlink(missing_ok=True)
         raise
+
+
+def release_abandoned(repo: GitRepo, ref: str, new: str) -> None:
+    """Remove `<ref>.lock` left by a write killed while it moved `ref` to `new` (the caller
+    knows it was killed): only a lock holding nothing yet or `new`, as that write left it."""
+    lock = Path(f"{_ref_path(repo, ref)}.lock")
+    try:
+        held = lock.read_bytes().strip()
+    except OSError:
+        return
+    if held in (b"", new.encode()):
+        lock.unlink(missing_ok=True)
 
 
 def _ref_path(repo: GitRepo, ref: str) -> Path:

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
+from modelreg import faults
 from modelreg.errors import Conflict
 from modelreg.gitrepo import indexwrite
 from modelreg.gitrepo.indexedit import edited, entry_bytes
@@ -196,6 +197,7 @@ class Index:
             fd = -1
             before = os.stat(self.path)
             os.utime(lock, ns=(before.st_atime_ns, before.st_mtime_ns))
+            faults.point("index_locked")
             os.replace(lock, self.path)
             indexwrite.remember(key, os.stat(self.path), written)  # (and by the checksum)
         except BaseException:
@@ -207,6 +209,11 @@ class Index:
         finally:
             self._cached = None
         indexwrite.release(index)
+
+    def release_abandoned(self) -> None:
+        """Remove the `index.lock` of a write killed while it wrote the index (the caller
+        knows one was; Git leaves such a lock for a person to remove)."""
+        self.path.with_name("index.lock").unlink(missing_ok=True)
 
     def _beside(self, index: IndexFile, changes: Mapping[str, object]) -> list[IndexFile]:
         """The shared file of a split index (checked to take these changes), or []."""

@@ -14,6 +14,7 @@ import random
 import time
 from typing import TYPE_CHECKING
 
+from modelreg import faults
 from modelreg.change import Change, OpContext, Operation
 from modelreg.errors import Conflict, GitError
 from modelreg.history import OP_ID_TRAILER, parse_trailers
@@ -97,9 +98,11 @@ def _land(
             return landed
         commit = commit_files(repo, tip, writes, change.message(ctx.op_id))
         made[commit] = change
+        faults.point("before_push")
         status = push_commit(repo, remote, commit, target)
         _Contention.timed(started)
         if status is PushStatus.PUSHED:
+            faults.point("after_push")
             _Contention.won(attempt)
             return dataclasses.replace(landed, commit=commit, committed=True)
         _Contention.lost(attempt)

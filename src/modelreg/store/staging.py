@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from modelreg import faults
 from modelreg.errors import ArtifactError
 from modelreg.model import FileEntry
 from modelreg.store.hashing import hash_copy
@@ -67,6 +68,7 @@ def place(folder: str, entries: Sequence[FileEntry], base: str) -> None:
             made.add(parent)
         os.replace(f"{folder}/{index}", target)
         os.chmod(target, READ_ONLY)
+        faults.point("mid_upload")
 
 
 def unreadable(top: Path, f: LocalFile, exc: OSError) -> ArtifactError:

@@ -21,8 +21,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modelreg import faults
 from modelreg.model import ArtifactMode, Artifacts, FileEntry
-from modelreg.store import localtree, records, staging
+from modelreg.store import localtree, records, staging, sweep
 from modelreg.store.backend import backend_errors, is_local
 from modelreg.store.hashing import artifacts_for, hash_local
 from modelreg.store.transfer import check_sizes, put_files, workers_for, write_blob
@@ -42,6 +43,7 @@ def upload(store: Store, local: Path, *, callback: Any = None) -> Artifacts:
         art = _upload_remote(store, local, files, progress)
     if art.file_count > records.INLINE_MAX and not art.files_uri:
         art = replace(art, files=(), files_uri=records.files_uri(art.uri))
+    faults.point("after_upload")
     return art
 
 
@@ -54,6 +56,7 @@ def _upload_local(
                    for i, f in enumerate(files)]
         art = artifacts_for(ArtifactMode.STORED, entries)
         base = store.path(art.uri)
+        sweep.guard(store, art.digest)  # before trusting or writing it: gc's race (sweep.py)
         if os.path.exists(f"{base}.complete"):
             return art  # the same content is there, whole: the copies are dropped
         staging.place(folder, entries, base)
@@ -69,6 +72,7 @@ def _upload_remote(
     progress.set_size(art.size)
     base = store.path(art.uri)
     with backend_errors(store.where, "write to"):
+        sweep.guard(store, art.digest)  # before trusting or writing it: gc's race (sweep.py)
         store.fs.invalidate_cache(posixpath.dirname(base))
         if store.fs.exists(f"{base}.complete"):
             progress.relative_update(art.size)  # nothing moves: the content is there, whole
@@ -92,5 +96,6 @@ def _finish(store: Store, art: Artifacts) -> Artifacts:
     if art.file_count > records.INLINE_MAX:
         art = store.write_file_list(art, art.files)
     base = store.path(art.uri)
+    faults.point("before_marker")
     write_blob(store.fs, f"{base}.complete", records.dump_marker(art), tmp_dir=store.tmp_dir)
     return art
