@@ -168,6 +168,7 @@ def test_upload_a_folder(env: Env, tmp_path: Path) -> None:
     assert env.listing() == {
         **{f"sha256/{hexdigest}/{p}": len(t) for p, t in FILES.items()},
         f"sha256/{hexdigest}.complete": env.listing()[f"sha256/{hexdigest}.complete"],
+        f".modelreg/touched/{hexdigest}": len(json.dumps({"digest": art.digest})) + 1,  # gc
     }
     marker = json.loads(env.raw.cat_file(env.path(f"sha256/{hexdigest}.complete")))
     assert marker == {"digest": art.digest, "size": art.size, "file_count": 3}

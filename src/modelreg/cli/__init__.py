@@ -27,6 +27,7 @@ COMMAND_MODULES = {
     "proposal": "proposals", "rebase": "proposals", "revert": "proposals",
     "codeowners": "github",
     "diff": "review", "check": "review",
+    "verify": "maintenance", "gc": "maintenance",
 }
 
 
@@ -57,7 +58,8 @@ class _Root(click.Group):
 )
 @click.option(
     "--registry", metavar="PATH", envvar="MODELREG_REGISTRY", show_envvar=True,
-    help="The registry folder (or modelreg:///repo.git?path=sub for a bare repository). "
+    help="The registry folder (or modelreg:///repo.git?path=sub for a bare repository, "
+    "modelreg+https://host/repo.git?ref=main&path=sub for a remote one, read-only). "
     "Default: the nearest folder upwards that holds registry.yaml.",
 )
 @click.option("--debug", is_flag=True, help="Show the full traceback of an error.")

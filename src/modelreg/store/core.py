@@ -21,7 +21,7 @@ from typing import IO, Any, NamedTuple
 
 from modelreg.errors import ArtifactError, IntegrityError, InvalidParameter
 from modelreg.model import ArtifactMode, Artifacts, FileEntry
-from modelreg.store import records
+from modelreg.store import records, sweep
 from modelreg.store.backend import Opened, backend_errors, open_url, protocol_of
 from modelreg.store.credentials import redact
 from modelreg.store.hashing import check_entries, sort_entries, stored_uri
@@ -125,6 +125,7 @@ class Store:
         """Keep a long file list in the store; the artifacts then point at it."""
         rel = records.files_uri(stored_uri(artifacts.digest))
         with backend_errors(self.where, "write to"):
+            sweep.guard(self, artifacts.digest)  # it is in sha256/: gc's race (sweep.py)
             write_blob(self.fs, self.path(rel), records.dump_files(artifacts, files),
                        tmp_dir=self.tmp_dir)
         from dataclasses import replace
