@@ -3,6 +3,7 @@
 - `ModelregError` (anything the user can cause): `modelreg: error: <message>`, exit 1.
 - click's usage errors: click prints them, exit 2. `Exit` (a command's own code) passes.
 - Ctrl-C: exit 130, as shells expect.
+- a warning of the library: `modelreg: warning: <message>` on stderr, the command goes on.
 - anything else is a bug: `modelreg: internal error: <Type>: <message> (rerun with --debug
   for the traceback)`, exit 1.
 
@@ -11,6 +12,7 @@ With `--debug` every error is raised again, so Python prints its traceback.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NoReturn
@@ -28,7 +30,9 @@ DEBUG_HINT = "(rerun with --debug for the traceback)"
 def handler(*, debug: bool) -> Iterator[None]:
     """Wraps the run of a command (the root group's `invoke`)."""
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            yield
     except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
         raise  # click reports usage errors (exit 2) and a closed pipe itself
     except ModelregError as exc:
@@ -44,6 +48,11 @@ def handler(*, debug: bool) -> Iterator[None]:
         if debug:
             raise
         fail(f"internal error: {type(exc).__name__}: {exc} {DEBUG_HINT}")
+
+
+def _show_warning(message: Warning | str, *_: object, **__: object) -> None:
+    """What the library warns of (a stale cached clone, ...): `modelreg: warning: ...`."""
+    click.echo(f"modelreg: warning: {message}", err=True)
 
 
 def fail(message: str) -> NoReturn:

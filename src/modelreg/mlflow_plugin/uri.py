@@ -1,7 +1,9 @@
 """The registry URI MLflow hands the plugin: modelreg's grammar plus what only a store needs.
 
-`modelreg:///abs/folder` (a registry folder in a checkout) or
-`modelreg:///abs/repo.git?path=sub&ref=main` (a bare repository), as everywhere in modelreg
+`modelreg:///abs/folder` (a registry folder in a checkout),
+`modelreg:///abs/repo.git?path=sub&ref=main` (a bare repository) or
+`modelreg+https://host/org/repo.git?ref=main&path=sub&max_age=60` (likewise `+ssh`, `+git`,
+`+file`: a remote registry, read-only, through a cached clone), as everywhere in modelreg
 (DESIGN §3), and these parameters, which the plugin reads and takes off before the rest goes
 to `modelreg.Registry`:
 
@@ -39,9 +41,10 @@ class StoreURI:
 def parse(store_uri: str) -> StoreURI:
     """Split a `modelreg:` store URI into modelreg's part and the plugin's parameters."""
     parts = urlsplit(store_uri)
-    if parts.scheme != "modelreg":
+    if parts.scheme != "modelreg" and not parts.scheme.startswith("modelreg+"):
         raise InvalidParameter(
-            f"registry URI {store_uri!r} is not a modelreg URI (expected modelreg:///PATH)")
+            f"registry URI {store_uri!r} is not a modelreg URI (expected modelreg:///PATH or "
+            "modelreg+https://HOST/REPO.git?ref=BRANCH&path=FOLDER)")
     pairs = parse_qsl(parts.query, keep_blank_values=True)
     mine = {k: v for k, v in pairs if k in PLUGIN_PARAMS}
     rest = [(k, v) for k, v in pairs if k not in PLUGIN_PARAMS]

@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelreg.errors import Conflict, InvalidParameter
+from modelreg.errors import Conflict, InvalidParameter, RegistryNotFound
+from modelreg.layout import REGISTRY_FILE
 from modelreg.location import Location, locate
 from modelreg.model import ModelVersion, RegistryConfig
 from modelreg.registry.guards import check_schemas, checker
@@ -21,6 +22,7 @@ from modelreg.snapshot import OverlayFiles, Snapshot
 if TYPE_CHECKING:
     from modelreg import change as changes  # imported where a write runs: reads skip it
     from modelreg.gitrepo import GitRepo
+    from modelreg.remote import CachedClone
     from modelreg.store import Store
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -65,6 +67,8 @@ class RegistryCore:
         push: bool = False,
         propose: bool = False,
         remote: str = "origin",
+        max_age: float | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         if push and propose:
             raise InvalidParameter("a write either pushes or proposes, not both")
@@ -76,6 +80,21 @@ class RegistryCore:
         self._at: str | None = None
         self._tx: _Transaction | None = None
         self.last_write: Any = None  # the writer's WriteResult of the last commit (commit, retries)
+        self.cached_clone: CachedClone | None = None  # a registry named by a remote URI
+        if self.location.remote is not None:
+            self._open_remote(max_age, clock)
+
+    def _open_remote(self, max_age: float | None, clock: Callable[[], float] | None) -> None:
+        """Clone it on first use; `max_age`, `clock`: how often reads fetch it again."""
+        from modelreg.remote import CachedClone
+
+        remote = self.location.remote
+        assert remote is not None
+        self.cached_clone = CachedClone.open(remote, self.location.path, max_age=max_age,
+                                             clock=clock)
+        if self.repo.tree_files(self.head(), self.prefix).blob_id(REGISTRY_FILE) is None:
+            raise RegistryNotFound(
+                f"no registry in {remote.uri} (no {REGISTRY_FILE} in {self.prefix or 'its root'})")
 
     # -- binding -----------------------------------------------------------------------
 
@@ -136,6 +155,8 @@ class RegistryCore:
         """The commit reads see now."""
         if self._at is not None:
             return self._at
+        if self.cached_clone is not None:
+            self.cached_clone.refresh()  # a fetch when the last one is older than max_age
         if self.ref:
             return self.repo.resolve(self.ref)
         return self.repo.head_commit()
@@ -170,9 +191,17 @@ class RegistryCore:
 
     # -- writing -------------------------------------------------------------------------
 
-    def _write(self, operation: changes.Operation) -> Any:
+    def refuse_read_only(self) -> None:
+        """Refuse a write before any work: a past view, or a registry on a remote."""
         if self._at is not None:
             raise InvalidParameter(f"this view of the registry is read-only (at {self._at[:12]})")
+        if self.location.remote is not None:
+            from modelreg.remote import read_only
+
+            raise read_only(self.location.remote)
+
+    def _write(self, operation: changes.Operation) -> Any:
+        self.refuse_read_only()
         if self._tx is not None:
             return self._queue(self._tx, operation)
         from modelreg import change as changes
@@ -222,6 +251,7 @@ class RegistryCore:
         """
         if self._tx is not None:
             raise InvalidParameter("transactions do not nest")
+        self.refuse_read_only()
         from modelreg import change as changes
 
         ctx = changes.OpContext.create(self.actor)
