@@ -36,11 +36,13 @@ DOMAIN = (
     "validate.py", "problems.py", "schema.py", "applyfile", "mlmodel.py", "github_files.py",
     "policy", "reporters.py", "check/__init__.py", "check/codes.py", "check/view.py",
     "check/scope.py", "check/rules.py", "check/artifacts.py", "check/judging.py",
-    "replay.py", "forge/body.py", "forge/urls.py",
+    "replay.py", "forge/body.py", "forge/urls.py", "faults.py", "secretscan.py",
+    "upkeep/__init__.py", "upkeep/plan.py", "upkeep/report.py",
 )
 WORLD = (
     "pygit2", "git", "fsspec", "click", "s3fs",
     "modelreg.gitrepo", "modelreg.store", "modelreg.cli",
+    "modelreg.remote",  # runs `git` for cached clones of remote registries (issue #6)
 )
 FACADES = ("modelreg.registry", "modelreg.writer", "modelreg.index")
 IN_FUNCTIONS = {"applyfile": ("modelreg.registry",)}  # top-level folder -> facades it may call
