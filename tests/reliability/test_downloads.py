@@ -48,7 +48,7 @@ def cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The cache on, in a folder of this test's (conftest turns it off for other tests)."""
     root = tmp_path / "cache"
     monkeypatch.setenv("MODELREG_CACHE", str(root))
-    return root
+    return root / "artifacts"
 
 
 @pytest.fixture
@@ -252,7 +252,7 @@ def test_the_cache_lives_where_the_environment_says(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert cache_root() == tmp_path / "xdg/modelreg/artifacts"
     monkeypatch.setenv("MODELREG_CACHE", str(tmp_path / "mine"))
-    assert cache_root() == tmp_path / "mine"
+    assert cache_root() == tmp_path / "mine/artifacts"  # beside the remote clones' folder
     monkeypatch.setenv("MODELREG_CACHE", "off")
     assert cache_root() is None
 
@@ -336,7 +336,7 @@ def test_a_cache_on_another_device_copies_and_verifies(
         (stored(reg) / "a.bin").unlink()
         second = reg.download("models:/fraud/1", tmp_path / "second")
         assert tree(second) == FILES and (second / "a.bin").stat().st_nlink == 1  # a copy
-        assert [p.name for p in (root / "sha256").iterdir()] == [stored(reg).name]
+        assert [p.name for p in (root / "artifacts/sha256").iterdir()] == [stored(reg).name]
     finally:
         import shutil
 

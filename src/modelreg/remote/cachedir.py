@@ -16,12 +16,16 @@ from pathlib import Path
 
 ENV_CACHE = "MODELREG_CACHE"
 REGISTRIES = "registries"
+ARTIFACTS = "artifacts"
+# `MODELREG_CACHE=off` turns the artifact cache off (`store.cache`); a remote registry cannot
+# be read without its clone, which then lives in the default place.
+OFF = frozenset({"off", "0", "false", "no", "none"})
 
 
 def cache_root() -> Path:
     """modelreg's cache folder on this machine (it need not exist yet)."""
-    explicit = os.environ.get(ENV_CACHE)
-    if explicit:
+    explicit = os.environ.get(ENV_CACHE, "").strip()
+    if explicit and explicit.lower() not in OFF:
         return Path(explicit).expanduser()
     xdg = os.environ.get("XDG_CACHE_HOME", "")
     base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"  # XDG: relative is unset

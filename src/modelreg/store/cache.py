@@ -6,9 +6,9 @@ the next download of that digest hard-links the files into its destination (copy
 hashing while copying, where a hard link fails: another device, too many links) and asks the
 store for nothing, not even a `.files.json`.
 
-Where: `$MODELREG_CACHE` (a folder; `off` turns the cache off), else
-`$XDG_CACHE_HOME/modelreg/artifacts`, else `~/.cache/modelreg/artifacts`. Any entry, or the
-whole folder, can be deleted at any time. Layout:
+Where: `artifacts/` in modelreg's cache folder (`remote.cachedir`: `$MODELREG_CACHE`, else
+`$XDG_CACHE_HOME/modelreg`, else `~/.cache/modelreg`); `MODELREG_CACHE=off` turns it off. Any
+entry, or the whole folder, can be deleted at any time. Layout:
 
 ```
 <root>/sha256/<hex>/record.json   the file list (it must hash to <hex>) and each file's inode
@@ -44,8 +44,6 @@ from modelreg.errors import ModelregError
 from modelreg.model import ArtifactMode, Artifacts, FileEntry
 from modelreg.store.hashing import check_entries, hash_copy, hash_local, sort_entries
 
-CACHE_ENV = "MODELREG_CACHE"
-OFF = frozenset({"off", "0", "false", "no", "none"})
 SEALED = 1_000_000_000 * 1_000_000_000  # 2001-09-09T01:46:40Z, in ns: any write moves it
 READ_ONLY = 0o444
 _HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -53,14 +51,11 @@ _HEX = re.compile(r"^[0-9a-f]{64}$")
 
 def cache_root() -> Path | None:
     """Where the cache lives, from the environment; None when it is turned off."""
-    configured = os.environ.get(CACHE_ENV, "").strip()
-    if configured.lower() in OFF:
+    from modelreg.remote import cachedir
+
+    if os.environ.get(cachedir.ENV_CACHE, "").strip().lower() in cachedir.OFF:
         return None
-    if configured:
-        return Path(configured).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"
-    return base / "modelreg" / "artifacts"
+    return cachedir.cache_root() / cachedir.ARTIFACTS
 
 
 def open_cache() -> ArtifactCache | None:
