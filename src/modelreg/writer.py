@@ -118,27 +118,29 @@ def _publish(
 ) -> None:
     """Under the lock: check the branch, move it, bring the checkout in line (`committed`:
     the written paths' blob ids in `base`, which the checkout must still hold)."""
-    from modelreg.gitrepo import BranchMoved, compare_and_swap
+    from modelreg.gitrepo import BranchMoved, MoveNote, compare_and_swap
 
     checkout = _checkout(repo, target)
+    moving = MoveNote(repo)
+    moving.complete_pending()  # a killed write's, whichever branch it moved
+    pending = checkout if checkout is not None else moving  # the note this write leaves
     if checkout is not None:
         checkout.complete_pending()
     if repo.ref_target(target) != base:
         raise BranchMoved(target)
     if checkout is not None:
         checkout.refuse_dirty(committed)
-        checkout.leave_note(target, base, commit)
+    pending.leave_note(target, base, commit)
     faults.point("before_cas")
     try:
         compare_and_swap(repo, target, commit, base, f"modelreg: {summary}")
     except BaseException:
-        if checkout is not None:
-            checkout.drop_note()
+        pending.drop_note()
         raise
     faults.point("after_cas")
     if checkout is not None:
         checkout.sync(writes)
-        checkout.drop_note()
+    pending.drop_note()
 
 
 def _checkout(repo: GitRepo, target: str) -> Checkout | None:

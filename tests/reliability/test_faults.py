@@ -196,6 +196,26 @@ def test_writes_killed_at_a_fault_point_leave_a_sound_registry(
     assert_sound(site, f"after {kills} kills at {point}")
 
 
+@pytest.mark.parametrize("point", ["before_cas", "cas_locked"])
+def test_writes_killed_in_a_bare_repository_leave_no_lock_behind(
+    point: str, tmp_path: Path
+) -> None:
+    """A bare repository (service mode) has no checkout to note a sync in: the writer notes
+    the branch it moves instead, and the next write releases the `<branch>.lock` a kill left."""
+    site = make_site(tmp_path, push=True)
+    assert site.remote is not None
+    uri = f"modelreg://{site.remote}?path=registry&ref=main"
+    for run in range(6):
+        args = ["--registry", uri, "alias", "set", "fraud", f"b{run}", "1"]
+        done = site.run(*args, fault=point)
+        assert done.returncode == KILLED, f"run {run} did not reach {point}: {done.stderr}"
+    site.ok("--registry", uri, "alias", "set", "fraud", "champion", "1")
+    locks = [str(p) for p in site.remote.rglob("*.lock") if p.name != "write.lock"]
+    assert locks == [], f"Git locks left: {locks}"
+    assert Registry(uri).get_registered_model("fraud").aliases == {"champion": 1}
+    _git(site.remote, "fsck", "--no-dangling")
+
+
 def test_the_checks_see_what_a_kill_leaves_until_the_next_write(tmp_path: Path) -> None:
     """A killed sync leaves `git status` dirty and the note pending: the checks above see it
     (they can fail), and the next write repairs it, also the temporary file a kill inside

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from modelreg.gitrepo.checkout import Checkout
     from modelreg.gitrepo.commits import BranchMoved, commit_files, compare_and_swap
+    from modelreg.gitrepo.refwrite import MoveNote
     from modelreg.gitrepo.remote import (
         PushStatus,
         default_branch,
@@ -36,6 +37,7 @@ _WHERE = {
     "BranchMoved": "commits",
     "commit_files": "commits",
     "compare_and_swap": "commits",
+    "MoveNote": "refwrite",
     "Changed": "repo",
     "CommitInfo": "repo",
     "GitRepo": "repo",
@@ -68,6 +70,7 @@ __all__ = [
     "CommitInfo",
     "GitRepo",
     "GitStats",
+    "MoveNote",
     "PushStatus",
     "TreeFiles",
     "WorktreeFiles",

@@ -72,6 +72,39 @@ def release_abandoned(repo: GitRepo, ref: str, new: str) -> None:
         lock.unlink(missing_ok=True)
 
 
+MOVING = "modelreg/pending-move"
+
+
+class MoveNote:
+    """What a write moving a branch no checkout follows (a bare repository's, a branch not
+    checked out) leaves while it does, as `Checkout`'s note does for a checked-out one: a
+    write killed then may leave `<ref>.lock`, which the next write, holding the writer's lock
+    (so the note's writer is gone), releases (issue #6)."""
+
+    def __init__(self, repo: GitRepo) -> None:
+        self.repo = repo
+        self.path = repo.git_dir / MOVING
+
+    def complete_pending(self) -> None:
+        try:
+            ref, old, new = self.path.read_text().split()
+        except (FileNotFoundError, ValueError):
+            self.drop_note()
+            return
+        if self.repo.ref_target(ref) == (None if old == "-" else old):
+            release_abandoned(self.repo, ref, new)
+        self.drop_note()
+
+    def leave_note(self, ref: str, old: str | None, new: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        temporary.write_text(f"{ref} {old or '-'} {new}\n")
+        os.replace(temporary, self.path)
+
+    def drop_note(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
 def _ref_path(repo: GitRepo, ref: str) -> Path:
     own = ref == "HEAD" or not ref.startswith("refs/")
     return (repo.found.git_dir if own else repo.found.common_dir) / ref
