@@ -10,15 +10,14 @@ always gets through, however busy the registry.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from modelreg import faults
+from modelreg import faults, lockfile
 from modelreg.change import Change, OpContext, Operation
 from modelreg.errors import Conflict
 from modelreg.snapshot import Snapshot, content_id
@@ -159,42 +158,8 @@ def lock(repo: GitRepo) -> Iterator[None]:
     `flock` where there is one, as `filelock` does, without importing it (~15 ms of a CLI
     write), and polled every 2 ms rather than 50: writers queued behind one go sooner."""
     path = repo.git_dir / LOCK_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # no flock (Windows)
-        with _filelock(path):
-            yield
-        return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    try:
-        deadline = time.monotonic() + LOCK_TIMEOUT
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise _held(path) from None
-                time.sleep(0.002)
+    with lockfile.held(path, timeout=LOCK_TIMEOUT, poll=0.002, stuck=lambda: _held(path)):
         yield
-    finally:
-        os.close(fd)  # and with it the lock
-
-
-@contextmanager
-def _filelock(path: Path) -> Iterator[None]:
-    import filelock
-
-    held: Any = filelock.FileLock(str(path), timeout=LOCK_TIMEOUT)
-    try:
-        held.acquire()
-    except filelock.Timeout:
-        raise _held(path) from None
-    try:
-        yield
-    finally:
-        held.release()
 
 
 def _held(path: Path) -> Conflict:

@@ -9,13 +9,11 @@ the old tip or the new one, each complete.
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
+from modelreg import lockfile
 from modelreg.errors import Conflict
 
 TIMEOUT = 300.0  # a clone or fetch gives up after `gitcalls.TIMEOUT`; this is well past it
@@ -24,42 +22,8 @@ TIMEOUT = 300.0  # a clone or fetch gives up after `gitcalls.TIMEOUT`; this is w
 @contextmanager
 def held(path: Path, *, timeout: float = TIMEOUT) -> Iterator[None]:
     """Hold the lock file `path` (created, with its folder) for the block."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        with _filelock(path, timeout):
-            yield
-        return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise _stuck(path, timeout) from None
-                time.sleep(0.005)
+    with lockfile.held(path, timeout=timeout, poll=0.005, stuck=lambda: _stuck(path, timeout)):
         yield
-    finally:
-        os.close(fd)  # and with it the lock
-
-
-@contextmanager
-def _filelock(path: Path, timeout: float) -> Iterator[None]:  # pragma: no cover - Windows
-    import filelock
-
-    lock: Any = filelock.FileLock(str(path), timeout=timeout)
-    try:
-        lock.acquire()
-    except filelock.Timeout:
-        raise _stuck(path, timeout) from None
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 def _stuck(path: Path, timeout: float) -> Conflict:
