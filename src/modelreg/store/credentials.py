@@ -14,9 +14,16 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from modelreg.errors import InvalidParameter
-from modelreg.secretscan import SECRET_SHAPES, find_credential
 
 __all__ = ["check_no_credentials", "find_credential", "redact"]
+
+
+def find_credential(uri: str) -> str:
+    """What credential `uri` carries ('' for none): `secretscan`'s patterns, compiled on
+    first use (~3 ms that a resolve, which checks no URL, does not pay)."""
+    from modelreg.secretscan import find_credential as find
+
+    return find(uri)
 
 
 def check_no_credentials(uri: str) -> None:
@@ -31,6 +38,8 @@ def check_no_credentials(uri: str) -> None:
 
 def redact(uri: str) -> str:
     """`uri` without user info, query and fragment: safe to show in a message."""
+    from modelreg.secretscan import SECRET_SHAPES
+
     for _, shape in SECRET_SHAPES:
         uri = shape.sub("***", uri)
     return "::".join(_redact_url(part) for part in uri.split("::"))
