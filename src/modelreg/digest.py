@@ -25,7 +25,7 @@ def normalize_path(path: str) -> str:
     if (
         not norm
         or norm.startswith("/")
-        or (len(parts[0]) == 2 and parts[0][1] == ":")  # a Windows drive: C:
+        or (parts[0][1:2] == ":" and parts[0][:1].isalpha())  # a Windows drive: C:, c:x
         or any(p in ("", ".", "..") for p in parts)
         or any(ord(c) < 0x20 for c in norm)
     ):

@@ -67,6 +67,7 @@ def stored(reg: Registry) -> Path:
 # -- crafted paths ----------------------------------------------------------------------------
 
 CRAFTED = ["../escaped.bin", "/tmp/h6-absolute.bin", "C:\\escaped.bin", "C:/escaped.bin",
+           "c:escaped.bin",  # drive-relative: the current folder of drive C on Windows
            "sub\\..\\..\\escaped.bin", "a\x00b", "sub/../../escaped.bin", "./a.bin", "a//b"]
 
 
