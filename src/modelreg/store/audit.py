@@ -34,7 +34,7 @@ def audit(store: Store, artifacts: Artifacts) -> list[Finding]:
         sources = store.sources(artifacts, files)
     except ArtifactError as exc:  # the file list is missing or does not match the digest
         return [Finding(file=artifacts.files_uri, damage=Damage.FILE_LIST, message=str(exc))]
-    found = _marker(store, artifacts)
+    found = marker(store, artifacts)
     gots = read_files(sources.fs, sources.pairs, opener=None, callback=DEFAULT_CALLBACK,
                       workers=store.workers(sources.fs))
     with backend_errors(sources.where, "read"), closing(gots):
@@ -58,7 +58,8 @@ def finding(got: Got) -> Finding:
                    f"got {got.found.sha256})")
 
 
-def _marker(store: Store, artifacts: Artifacts) -> list[Finding]:
+def marker(store: Store, artifacts: Artifacts) -> list[Finding]:
+    """The finding that a stored version's `.complete` marker is missing, if it is."""
     if artifacts.mode is not ArtifactMode.STORED:
         return []
     marker = f"{artifacts.uri}.complete"

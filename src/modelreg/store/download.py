@@ -93,14 +93,9 @@ def verify(store: Store, artifacts: Artifacts) -> list[str]:
 
 
 def _marker_problems(store: Store, artifacts: Artifacts) -> list[str]:
-    if artifacts.mode is not ArtifactMode.STORED:
-        return []
-    marker = f"{artifacts.uri}.complete"
-    with backend_errors(store.where, "read"):
-        store.fs.invalidate_cache(store.path("sha256"))
-        if store.fs.exists(store.path(marker)):
-            return []
-    return [f"{marker} is missing from {store.where}: the upload was never finished"]
+    from modelreg.store.audit import marker
+
+    return [found.message for found in marker(store, artifacts)]
 
 
 def _check_dest(dest: Path) -> None:
