@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from hypothesis import strategies as st
 
 from modelreg import manifest
 from modelreg.gitrepo import GitRepo
-from modelreg.index import Index, bulk, fresh, load, plan
+from modelreg.index import Index, bulk, db, fresh, load, plan
 from modelreg.index import codec as index_codec
 from modelreg.index.gittrees import Trees
 from modelreg.index.stats import IndexStats
@@ -81,25 +83,52 @@ def test_a_helper_that_fails_leaves_its_share_here(
     assert bulk.rows(trees, todo, load.make_row, helpers=1) == alone
 
 
-def first_build(registry: Path, monkeypatch: pytest.MonkeyPatch, helpers: int) -> None:
+def first_build(registry: Path, monkeypatch: pytest.MonkeyPatch, helpers: int) -> list[str]:
+    """Helpers for any number of folders, a chunk a folder; this process claims the first
+    chunk only, so that the helpers do the others (or, failing, leave them to it). The
+    parts merged are listed in what it returns."""
     monkeypatch.setattr(fresh, "PARALLEL_MIN", 1)
-    monkeypatch.setattr(fresh, "HEAD_START", 0)
+    monkeypatch.setattr(fresh, "CHUNK", 1)
     monkeypatch.setattr(bulk, "helper_count", lambda work, minimum=0: helpers)  # any cores
+    claim, merge = fresh.claim, db.merge
+    monkeypatch.setattr(fresh, "claim", lambda parts, n: n == 0 and claim(parts, n))
+    merged: list[str] = []
+
+    def merging(conn: sqlite3.Connection, side: Path, prefix: str) -> bool:
+        done = merge(conn, side, prefix)
+        merged.extend([side.name] if done else [])
+        return done
+
+    monkeypatch.setattr(db, "merge", merging)
     index_codec.forget_all()
+    return merged
 
 
-@pytest.mark.parametrize("serve", [None, *BROKEN_HELPERS])
+# Claims every chunk, then ends without doing one.
+GREEDY_HELPER = ("import os, pickle, sys; job = pickle.load(sys.stdin.buffer); "
+                 "[os.makedirs(os.path.join(job[2], f'claim-{n}'), exist_ok=True)"
+                 " for n in range(len(job[4]))]")
+
+
+HUNG_HELPER = "import signal; signal.pause()"  # never answers, until it is ended
+
+
+@pytest.mark.parametrize("serve", [None, *BROKEN_HELPERS, GREEDY_HELPER, HUNG_HELPER])
 def test_a_first_build_with_helpers_answers_like_one_without(
     registry: Path, monkeypatch: pytest.MonkeyPatch, serve: str | None
 ) -> None:
+    if serve == HUNG_HELPER:
+        monkeypatch.setattr(bulk, "PATIENCE", 1.0)  # ended after a second
     commit = head(registry)
     with Index(GitRepo.discover(registry), PREFIX, None) as alone:  # in memory, one process
         expected = (alone.versions(commit), alone.models(commit))
-    first_build(registry, monkeypatch, helpers=2)
+    merged = first_build(registry, monkeypatch, helpers=2)
     if serve is not None:
         monkeypatch.setattr(bulk, "_SERVE", serve)
     with open_index(registry) as index:
         assert (index.versions(commit), index.models(commit)) == expected
+        # the helpers did the folders but the first, or none when they fail
+        assert sorted(merged) == ([] if serve else ["part-1", "part-2", "part-3"])
         assert index.stats.manifests_parsed >= 30 + 4 + 1  # every manifest, shared aliases
         assert index.stats.full_scans == 1
         assert index.path is not None
@@ -152,6 +181,34 @@ def test_a_first_build_holds_the_rows_a_sync_makes(
     # the file whose number is not its own, plus odd's
     assert sum(row[3] for row in expected["files"]) == 30 - 7 - 1 - 1 + 1
     assert expected["odd_tags"]
+
+
+def test_a_first_build_deletes_what_dead_builds_left(registry: Path) -> None:
+    """A first build killed midway leaves its file and parts; the next one deletes them,
+    never those of a build still running."""
+    with open_index(registry) as index:
+        assert index.path is not None
+        path = index.path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    dead = _dead_pid()
+    left = [path.with_name(f"{path.name}.{dead}-7.new"),
+            path.with_name(f"{path.name}.{dead}-7.new-wal")]
+    for file in left:
+        file.write_bytes(b"half a build")
+    (path.with_name(f"{path.name}.{dead}-7.new-parts") / "claim-0").mkdir(parents=True)
+    running = path.with_name(f"{path.name}.{os.getpid()}-7.new")
+    running.write_bytes(b"a build going on")
+    index_codec.forget_all()
+    with open_index(registry) as again:
+        assert len(again.versions(head(registry))) == 30
+    assert sorted(p.name for p in path.parent.iterdir() if ".new" in p.name) == [running.name]
+
+
+def _dead_pid() -> int:
+    """The id of a process that has ended."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
 
 
 def test_a_first_build_leaves_a_file_another_process_made_first(

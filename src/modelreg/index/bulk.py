@@ -5,9 +5,10 @@ all. The work is shared between this process and helper processes (one per furth
 each a fresh Python that reads its share from the repository itself. Two jobs:
 
 - `rows`: the rows of a list of blobs (a large sync), sent back pickled;
-- `build`: for a first build (index/fresh.py), a share of the model folders walked, parsed
-  and written into a SQLite file of the helper's own, which the caller then merges into its
-  file in one statement a table: no row crosses a pipe, and no row is bound twice.
+- `build`: for a first build (index/fresh.py), chunks of the model folders claimed, walked,
+  parsed and written each into a SQLite file of the helper's own, reported one line a chunk
+  as it is done (a `Crew`), which the caller merges into its file in one statement a table:
+  no row crosses a pipe, and no row is bound twice.
 
 Helpers are plain subprocesses rather than `multiprocessing` workers so that nothing of the
 caller's `__main__` runs again in them (a script without a `__main__` guard would register
@@ -18,6 +19,7 @@ or hangs leaves its share to this process: the rows are the same, only later.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 import sys
@@ -30,6 +32,7 @@ from modelreg.index.gittrees import Trees, unverified
 from modelreg.snapshot import ParseStats
 
 if TYPE_CHECKING:
+    import queue
     import subprocess
     import threading
 
@@ -39,6 +42,7 @@ RowOf = Callable[[Trees, str, str], codec.Row]
 PARALLEL_MIN = 20_000  # manifests below which starting a helper (~0.2 s) costs more than it saves
 MAX_HELPERS = 3
 HEAD_START = 2_000  # manifests this process parses per helper while helpers start
+PATIENCE = 60.0  # seconds, and a millisecond a manifest, after which a helper is ended
 _COUNTS = ("manifests_parsed", "blobs_read", "objects_read", "trees_listed")
 _SERVE = "from modelreg.index.bulk import serve; serve()"
 
@@ -103,7 +107,10 @@ def no_gc(bulk: bool = True) -> Iterator[None]:
 class Helper:
     """One helper process doing `job`; `result` is what it answered, or None."""
 
-    def __init__(self, job: tuple[Any, ...], size: int) -> None:
+    def __init__(self, job: tuple[Any, ...], size: int,
+                 lines: queue.SimpleQueue[tuple[Helper, bytes | None]] | None = None) -> None:
+        """`lines`: the helper reports as it goes, a line at a time, each put there as
+        (helper, line), then (helper, None) when it ends; else it answers once, pickled."""
         import pickle  # imported here: only a large build starts helpers
         import subprocess
         import threading
@@ -115,12 +122,17 @@ class Helper:
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", _SERVE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, env=_environment(),
+                # a stream's helper is not read to its end: what it says of a failure is lost
+                stderr=subprocess.PIPE if lines is None else subprocess.DEVNULL,
+                env=_environment(),
             )
         except OSError:
+            if lines is not None:
+                lines.put((self, None))
             return
         payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
-        self.thread = threading.Thread(target=self._talk, args=(payload,), daemon=True)
+        talk = self._talk if lines is None else functools.partial(self._stream, lines)
+        self.thread = threading.Thread(target=talk, args=(payload,), daemon=True)
         self.thread.start()
 
     def _talk(self, payload: bytes) -> None:
@@ -128,7 +140,19 @@ class Helper:
 
         assert self.proc is not None
         with contextlib.suppress(OSError, subprocess.SubprocessError, ValueError):
-            self.answer = self.proc.communicate(payload, timeout=60 + self.size / 1000)
+            self.answer = self.proc.communicate(payload, timeout=PATIENCE + self.size / 1000)
+
+    def _stream(self, lines: queue.SimpleQueue[tuple[Helper, bytes | None]],
+                payload: bytes) -> None:
+        assert self.proc is not None and self.proc.stdin and self.proc.stdout
+        try:
+            with contextlib.suppress(OSError, ValueError):
+                self.proc.stdin.write(payload)
+                self.proc.stdin.close()
+                for line in self.proc.stdout:
+                    lines.put((self, line))
+        finally:
+            lines.put((self, None))
 
     def result(self, trees: Trees) -> Any:
         """The helper's answer (its counts added to `trees.stats`), or None if it failed."""
@@ -160,11 +184,75 @@ class Helper:
             numbers = {name: int(counts[name]) for name in _COUNTS}
         except Exception:  # a broken answer: the caller does the share itself
             return None
-        for name, number in numbers.items():
-            setattr(trees.stats, name, getattr(trees.stats, name) + number)
-        trees.count_git(numbers["objects_read"])
-        ParseStats.parsed += numbers["manifests_parsed"]
+        _add(trees, numbers)
         return found
+
+
+def _add(trees: Trees, numbers: dict[str, int]) -> None:
+    """A helper's counts, added to this process's."""
+    for name, number in numbers.items():
+        setattr(trees.stats, name, getattr(trees.stats, name) + number)
+    trees.count_git(numbers["objects_read"])
+    ParseStats.parsed += numbers["manifests_parsed"]
+
+
+class Crew:
+    """`helpers` helper processes doing one streamed job (a first build's `build`); each
+    reports `part N` for each part it finished, then `counts {...}`."""
+
+    def __init__(self, job: tuple[Any, ...], helpers: int, size: int) -> None:
+        import queue
+        import time
+
+        self._lines: queue.SimpleQueue[tuple[Helper, bytes | None]] = queue.SimpleQueue()
+        self._deadline = time.monotonic() + PATIENCE + size / 1000
+        self._stopped = False
+        self._running = [Helper(job, size, self._lines) for _ in range(helpers)]
+
+    @property
+    def running(self) -> bool:
+        return bool(self._running)
+
+    def reported(self, trees: Trees, *, wait: bool) -> list[int]:
+        """The parts reported since the last call; with `wait`, at least one unless the
+        helpers end first (or the deadline passes: they are stopped). A helper's counts go
+        to `trees`."""
+        import queue
+        import time
+
+        found: list[int] = []
+        while self._running and not (wait and found):
+            left = None if self._stopped else self._deadline - time.monotonic()
+            try:
+                if not wait:
+                    helper, line = self._lines.get_nowait()
+                elif left is None or left > 0:
+                    helper, line = self._lines.get(timeout=left)
+                else:
+                    raise queue.Empty
+            except queue.Empty:
+                if not wait:
+                    break
+                self.stop()  # too long: the caller does what they did not report
+                self._stopped = True  # and a killed helper's stream ends at once
+                continue
+            if line is None:
+                helper.result(trees)
+                self._running.remove(helper)
+            elif line.startswith(b"part "):
+                with contextlib.suppress(ValueError):
+                    found.append(int(line[5:]))
+            elif line.startswith(b"counts "):
+                import json
+
+                with contextlib.suppress(ValueError, TypeError, KeyError):
+                    counts = json.loads(line[7:])
+                    _add(trees, {name: int(counts[name]) for name in _COUNTS})
+        return found
+
+    def stop(self) -> None:
+        for helper in self._running:
+            helper.stop()
 
 
 def _environment() -> dict[str, str]:
@@ -176,6 +264,7 @@ def _environment() -> dict[str, str]:
 
 def serve() -> None:
     """A helper's main: a job from stdin, (its answer, counts) to stdout."""
+    import json
     import pickle
 
     from modelreg.index import fresh, load
@@ -183,11 +272,18 @@ def serve() -> None:
 
     job, git_dir, *args = pickle.load(sys.stdin.buffer)
     trees = Trees(git_dir, IndexStats())
+    out = sys.stdout.buffer
     with no_gc(), unverified():
         if job == "rows":
-            found: Any = [tuple(load.bulk_row(trees, kind, blob)) for kind, blob in args[0]]
+            found = [tuple(load.bulk_row(trees, kind, blob)) for kind, blob in args[0]]
+            out.write(pickle.dumps((found, trees.stats.as_dict()),
+                                   protocol=pickle.HIGHEST_PROTOCOL))
         else:
-            found = fresh.build_side(trees, *args)
-    answer: tuple[Any, ...] = (found, trees.stats.as_dict())
-    sys.stdout.buffer.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
-    sys.stdout.flush()
+            def report(n: int) -> None:
+                out.write(b"part %d\n" % n)
+                out.flush()
+
+            parts, prefix, chunks = args
+            fresh.build_parts(trees, parts, prefix, chunks, report)
+            out.write(b"counts %s\n" % json.dumps(trees.stats.as_dict()).encode())
+    out.flush()

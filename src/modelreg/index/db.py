@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -152,18 +153,25 @@ def trouble(exc: sqlite3.Error) -> str:
     return BROKEN
 
 
-def create(path: Path, prefix: str, *, keyed: bool = True) -> sqlite3.Connection:
+def create(path: Path, prefix: str, *, keyed: bool = True,
+           like: Path | None = None) -> sqlite3.Connection:
     """A new file for a first build (index/fresh.py), not yet shared: no journal, no syncs
     (on any failure it is deleted); `finish` makes it a shared one. A helper's share of the
     build, read once by `merge`, is not `keyed`: its tables have the same columns and no keys
-    or indexes, which roughly halves the cost of filling them (issue #5)."""
+    or indexes, which roughly halves the cost of filling them (issue #5). A new file `like`
+    an empty one `create` made is a copy of it (~0.2 ms, against ~4 ms to make the tables)."""
+    if like is not None:
+        shutil.copyfile(like, path)
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     try:
         _functions(conn)
-        conn.execute("PRAGMA page_size = 8192")  # rows of ~1 KB: ~15 % less to insert
+        if like is None:
+            conn.execute("PRAGMA page_size = 8192")  # rows of ~1 KB: ~15 % less to insert
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("PRAGMA cache_size = -262144")  # 256 MB: a first build fits in it
+        if like is not None:
+            return conn
         with immediate(conn):
             _create(conn, prefix)
             for table in () if keyed else _MERGED:
@@ -183,6 +191,8 @@ _MERGED = ("model_manifests", "alias_manifests", "version_manifests", "model_tag
 def merge(conn: sqlite3.Connection, side: Path, prefix: str) -> bool:
     """Add every row of the file at `side` (made by `create` for a share of a first build)
     to the file of `conn`; False, adding nothing, when `side` is not such a file."""
+    if not side.is_file():  # ATTACH would make an empty file
+        return False
     conn.execute("ATTACH DATABASE ? AS side", (str(side),))
     try:
         with immediate(conn):

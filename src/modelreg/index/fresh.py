@@ -3,18 +3,27 @@
 With no file yet (a fresh clone, or one discarded), the whole tree must be read. It is built
 into a file of its own, without a journal (a cache: if the build fails, the file is deleted),
 then linked into place unless another process was faster (its file is as good): nobody ever
-sees a half-built file. The model folders are shared between this process and helper
-processes (index/bulk.py): each walks its folders, parses their manifests and writes rows and
-folders, `live` included, into a file of its own; this process then merges the helpers' files
-into its own, one statement a table.
+sees a half-built file.
+
+The model folders are cut into chunks, which this process takes from the front and helper
+processes (index/bulk.py) from the back, each claiming a chunk by creating its claim folder
+(`os.mkdir` fails for all but one), until they meet. A helper writes each chunk it claimed,
+folders with `live` included, into a part file of its own and reports it; this process merges
+each part as it comes (db.merge, one statement a table) between chunks of its own. So the
+work balances itself whatever the cores' speeds (another program's load, a helper's ~0.2 s
+start): all end within about one chunk, and only the last part's merge is left after the
+helpers end. A chunk no one merged (a helper failed) is filled here at the end.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
+import shutil
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +33,7 @@ from modelreg.index.gittrees import Entry, Trees, unverified
 from modelreg.index.plan import DirUpdate
 
 PARALLEL_MIN = 1_500  # model folders (~10 manifests each) from which helpers pay
-# Folders this process takes per helper beyond an equal share: negative, since merging a
-# helper's rows (db.merge) costs this process more than the ~0.2 s a helper takes to start.
-HEAD_START = -500
-_CHUNK = 200  # folders parsed, then written, at a time
+CHUNK = 400  # folders a claim takes: ~0.2 s of work, parsed, then written in one transaction
 
 Folders = list[tuple[str, str]]  # (name, tree id) of model folders
 Facts = dict[tuple[str, str], tuple[Any, ...] | None]  # (kind, blob): its row's columns, if ok
@@ -36,6 +42,7 @@ Facts = dict[tuple[str, str], tuple[Any, ...] | None]  # (kind, blob): its row's
 def build(path: Path, prefix: str, trees: Trees, tree: str) -> None:
     """The index of models tree `tree` at `path`, unless a file is there already."""
     temporary = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.new")
+    _sweep(path)
     db.discard(temporary)
     try:
         conn = db.create(temporary, prefix)
@@ -55,51 +62,110 @@ def build(path: Path, prefix: str, trees: Trees, tree: str) -> None:
         db.discard(temporary)
 
 
+def _sweep(path: Path) -> None:
+    """Delete what first builds of processes that died left (a killed build of 100,000
+    versions leaves ~100 MB): the files and parts named for a process that no longer runs."""
+    for left in path.parent.glob(f"{glob.escape(path.name)}.*-*.new*"):
+        pid = left.name[len(path.name) + 1 :].split("-", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            if left.is_dir():
+                shutil.rmtree(left, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    left.unlink()
+
+
+def _running(pid: int) -> bool:
+    if os.name == "nt":  # there os.kill ends the process: leave its files
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's: it runs
+        return True
+    return True
+
+
 def _load(conn: sqlite3.Connection, trees: Trees, tree: str, temporary: Path,
           prefix: str) -> None:
     """Fill the file with every folder below `tree` and its manifests."""
     folders = [(e.name, e.id) for e in trees.entries(tree) if e.is_tree]
     trees.stats.full_scans += 1
+    chunks = [folders[start : start + CHUNK] for start in range(0, len(folders), CHUNK)]
+    facts: Facts = {}
     helpers = bulk.helper_count(len(folders), PARALLEL_MIN)
-    mine, *theirs = bulk.shares(folders, helpers, HEAD_START)
-    sides = [temporary.with_name(f"{temporary.name}-{n}") for n in range(len(theirs))]
-    started: list[bulk.Helper] = []
+    if helpers:
+        parts = temporary.with_name(f"{temporary.name}-parts")
+        _share(conn, trees, chunks, facts, helpers, parts, prefix)
+    else:
+        for chunk in chunks:
+            fill(conn, trees, chunk, facts)
+
+
+def _share(conn: sqlite3.Connection, trees: Trees, chunks: list[Folders], facts: Facts,
+           helpers: int, parts: Path, prefix: str) -> None:
+    """Fill the file with `chunks`, shared with `helpers` helpers through folder `parts`."""
+    parts.mkdir()
+    manifests = 10 * sum(len(chunk) for chunk in chunks)  # about
+    crew = bulk.Crew(("build", trees.git_dir, str(parts), prefix, chunks), helpers, manifests)
+    done: set[int] = set()
+
+    def merge(numbers: list[int]) -> None:
+        for n in numbers:
+            if n not in done and db.merge(conn, parts / _part(n), prefix):
+                done.add(n)
+
     try:
-        for side, share in zip(sides, theirs, strict=True):
-            started.append(bulk.Helper(("build", trees.git_dir, str(side), prefix, share),
-                                       10 * len(share)))
-        fill(conn, trees, mine, load.bulk_row)
-        for helper, side, share in zip(started, sides, theirs, strict=True):
-            if helper.result(trees) != len(share) or not db.merge(conn, side, prefix):
-                fill(conn, trees, share, load.bulk_row)  # the helper failed: do it here
+        for n, chunk in enumerate(chunks):
+            if claim(parts, n):
+                fill(conn, trees, chunk, facts)
+                done.add(n)
+            merge(crew.reported(trees, wait=False))
+        while crew.running:
+            merge(crew.reported(trees, wait=True))
+        for n, chunk in enumerate(chunks):
+            if n not in done:  # its helper failed: done here
+                fill(conn, trees, chunk, facts)
     finally:
-        for helper in started:
-            helper.stop()  # interrupted: no helper outlives the build
-        for side in sides:
-            db.discard(side)
+        crew.stop()  # interrupted: no helper outlives the build
+        shutil.rmtree(parts, ignore_errors=True)
 
 
-def fill(conn: sqlite3.Connection, trees: Trees, folders: Folders, row_of: bulk.RowOf) -> None:
-    """Write `folders` and their manifests, a chunk at a time, in one transaction.
+def claim(parts: Path, n: int) -> bool:
+    """Whether chunk `n` is this process's to do: the first to create its folder has it
+    (False too when `parts` is gone: the build ended)."""
+    try:
+        os.mkdir(parts / f"claim-{n}")
+    except OSError:
+        return False
+    return True
+
+
+def _part(n: int) -> str:
+    return f"part-{n}"
+
+
+def fill(conn: sqlite3.Connection, trees: Trees, folders: Folders, facts: Facts) -> None:
+    """Write `folders` and their manifests in one transaction; the blobs in `facts` (met in
+    an earlier chunk) are not parsed again.
 
     Each folder's name and files' `live` are decided here from the rows in hand, by
     `write.live`'s rule, not looked up in the file: a helper's file has no keys to look up by
     (`db.create`), and the rows are those a sync's `write.place` makes.
     """
-    facts: Facts = {}
+    updates, rows = _walk(trees, folders, facts)
+    dirs, files = _placed(updates, facts)
     with db.immediate(conn):
-        for start in range(0, len(folders), _CHUNK):
-            updates, rows = _walk(trees, folders[start : start + _CHUNK], row_of, facts)
-            write.insert(conn, rows)
-            dirs, files = _placed(updates, facts)
-            conn.executemany("INSERT OR REPLACE INTO dirs VALUES (?, ?, ?, ?, ?)", dirs)
-            conn.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", files)
+        write.insert(conn, rows)
+        conn.executemany("INSERT OR REPLACE INTO dirs VALUES (?, ?, ?, ?, ?)", dirs)
+        conn.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", files)
 
 
-def _walk(trees: Trees, folders: Folders, row_of: bulk.RowOf,
-          facts: Facts) -> tuple[list[DirUpdate], list[codec.Row]]:
+def _walk(trees: Trees, folders: Folders, facts: Facts) -> tuple[list[DirUpdate], list[codec.Row]]:
     """The folders' files, and the rows of the blobs not met before (noted in `facts`)."""
     updates, rows = [], []
+    row_of = load.bulk_row
     for name, tree in folders:
         files = plan.folder_files(trees, Entry(name, tree, True))
         updates.append(DirUpdate(name, tree, files, True))
@@ -130,12 +196,19 @@ def _placed(updates: list[DirUpdate], facts: Facts
     return dirs, files
 
 
-def build_side(trees: Trees, side: str, prefix: str, folders: Folders) -> int:
-    """A helper's job: `folders` written into a new file at `side`; how many."""
-    conn = db.create(Path(side), prefix, keyed=False)
-    try:
-        with bulk.no_gc(), unverified():
-            fill(conn, trees, folders, load.bulk_row)
-    finally:
-        conn.close()
-    return len(folders)
+def build_parts(trees: Trees, parts: str, prefix: str, chunks: list[Folders],
+                report: Callable[[int], None]) -> None:
+    """A helper's job: the chunks it claims, from the back, each into a part file of its
+    own (`db.create`, not keyed), `report`ed once complete."""
+    folder = Path(parts)
+    template = folder / f"template-{os.getpid()}"
+    db.create(template, prefix, keyed=False).close()
+    facts: Facts = {}
+    for n in reversed(range(len(chunks))):
+        if claim(folder, n):
+            conn = db.create(folder / _part(n), prefix, keyed=False, like=template)
+            try:
+                fill(conn, trees, chunks[n], facts)
+            finally:
+                conn.close()
+            report(n)
