@@ -268,3 +268,12 @@ def test_a_row_that_does_not_parse_is_damage() -> None:
         with pytest.raises(index_codec.Undecodable):
             index_codec.decode(index_codec.MODEL, "b" * 40, bad)  # type: ignore[arg-type]
     assert index_codec.encode(index_codec.MODEL, "b" * 40, None, good).data is None
+
+
+def test_the_first_build_bench_runs(registry: Path) -> None:
+    """bench/bench_first_build.py, on a small registry: it must keep working."""
+    bench = Path(__file__).parents[1] / "bench" / "bench_first_build.py"
+    done = subprocess.run([sys.executable, str(bench), str(registry / PREFIX), "--repeat", "2"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "(2 runs): wall median" in done.stdout and "CPU median" in done.stdout
