@@ -196,16 +196,26 @@ def _tracking_init(self: Index, *args: Any, **kwargs: Any) -> None:
 Index.__init__ = _tracking_init  # type: ignore[method-assign]
 
 
-def counted(reg: Registry, fn: Callable[[], object]) -> tuple[int, int, int]:
+RESERVED = 40  # the last models, which only the counted calls touch
+
+
+def counted(bench: Bench, reg: Registry, fn: Callable[[], object],
+            row: int) -> tuple[int, int, int, int | None]:
     """Git objects read, manifests parsed (ParseStats counts the snapshots' and the index's
-    parses alike) and index rows loaded from SQLite by one warm call."""
+    parses alike), index rows loaded from SQLite and hits (for a search) of one warm call.
+    The two calls are on
+    two models no other call touched, the same two at every size (the `row`th pair from the
+    end), so that counts compare like with like: a model read before costs less."""
+    last = bench.n_models - 1 - 2 * row
+    bench.forced = [model_name(last), model_name(last - 1)]
     fn()
     _INDEXES.clear()
     objects, parsed = reg.repo.stats.objects_read, ParseStats.parsed
-    fn()
+    found = fn()
     rows = sum(ix.stats.rows_loaded for ix in _INDEXES)
-    return (reg.repo.stats.objects_read - objects, ParseStats.parsed - parsed,
-            rows)
+    bench.forced = []
+    hits = len(found) if isinstance(found, list) else None  # a search's page
+    return (reg.repo.stats.objects_read - objects, ParseStats.parsed - parsed, rows, hits)
 
 
 def timed(fn: Callable[[], object], repeat: int, *, warm: bool = True) -> list[float]:
@@ -245,6 +255,7 @@ class Row:
     objects: int | None = None
     parsed: int | None = None
     rows: int | None = None
+    hits: int | None = None
     mlflow: tuple[float, float] | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -257,6 +268,7 @@ class Bench:
     versions: int
     rng: random.Random = field(default_factory=lambda: random.Random(7))
     counter: Iterator[int] = field(default_factory=lambda: iter(range(10**9)))
+    forced: list[str] = field(default_factory=list)  # the models `pick` gives next
 
     @property
     def folder(self) -> Path:
@@ -267,7 +279,10 @@ class Bench:
         return self.versions // VERSIONS_PER_MODEL
 
     def pick(self) -> str:
-        return model_name(self.rng.randrange(self.n_models))
+        """A model for a timed call: never one of the last `RESERVED`, kept for the counts."""
+        if self.forced:
+            return self.forced.pop(0)
+        return model_name(self.rng.randrange(self.n_models - RESERVED))
 
     def registry(self) -> Registry:
         return Registry(self.folder, actor=ACTOR)
@@ -308,7 +323,7 @@ def _expect(page: Any, hits: int) -> object:
 
 def cli_argv(bench: Bench) -> dict[str, Callable[[int], list[str]]]:
     uri = bench.sample.resolve().as_uri()
-    n = bench.n_models
+    n = bench.n_models - RESERVED
     return {
         "resolve": lambda i: ["resolve", f"models:/{model_name(i * 7919 % n)}@champion"],
         "get a version": lambda i: ["versions", "show", model_name(i * 7919 % n), str(1 + i % 9)],
@@ -331,9 +346,10 @@ def run_rows(bench: Bench, state: str, repeat: int, cli_repeat: int) -> list[Row
     reg = bench.registry()
     rows = []
     clis = cli_argv(bench)
-    for name, fn in in_process(bench, reg).items():
+    first = 0 if state == "packed" else 10  # other models after the writes: none read yet
+    for number, (name, fn) in enumerate(in_process(bench, reg).items(), first):
         row = Row(bench.versions, state, name)
-        row.objects, row.parsed, row.rows = counted(reg, fn)
+        row.objects, row.parsed, row.rows, row.hits = counted(bench, reg, fn, number)
         row.inproc = percentiles(timed(fn, repeat))
         row.cli = percentiles(cli_times(bench.folder, clis[name], cli_repeat))
         rows.append(row)
@@ -406,7 +422,7 @@ def check_row(bench: Bench, repeat: int) -> Row:
             raise SystemExit(f"check failed: {result.problems[:3]}")
         return result
 
-    row.objects, row.parsed, row.rows = counted(reg, run)
+    row.objects, row.parsed, row.rows, row.hits = counted(bench, reg, run, 0)  # picks no model
     row.inproc = percentiles(timed(run, repeat))
     row.cli = percentiles(cli_times(
         bench.folder, lambda _: ["check", "--base", "bench-base", "--head", head, "--format",
@@ -541,13 +557,24 @@ def print_counts(rows: list[Row], small: int, large: int) -> None:
         other = by_key.get((large, name))
         if size != small or other is None or row.objects is None or other.objects is None:
             continue
-        pairs = [(row.objects, other.objects), (row.parsed, other.parsed),
-                 (row.rows, other.rows)]
+        pairs: list[tuple[float | None, float | None]] = [
+            (row.objects, other.objects), (row.parsed, other.parsed), (row.rows, other.rows)]
+        per_hit = bool(row.hits and other.hits and row.hits != other.hits)
+        if per_hit:  # more models match at the larger size: rows beyond one a hit count
+            pairs[2] = (_beyond(row.rows, row.hits), _beyond(other.rows, other.hits))
         grows = "no" if all(a == b for a, b in pairs) else "YES"
         if name.startswith("first search"):
             grows += " (by design: a new clone has no index, every manifest is read once)"
-        cells = " | ".join("–" if a is None else f"{a} / {b}" for a, b in pairs)
+        cells = " | ".join("–" if a is None else f"{a} / {b}" for a, b in pairs[:2])
+        cells += " | –" if row.rows is None else f" | {row.rows} / {other.rows}"
+        if per_hit:
+            cells += f" for {row.hits} / {other.hits} hits"
         print(f"| {name} | {cells} | {grows} |")
+
+
+def _beyond(rows: int | None, hits: int | None) -> int | None:
+    """Rows a search loads beyond one a hit and one more (to know that a next page exists)."""
+    return None if rows is None or hits is None else max(0, rows - hits - 1)
 
 
 GTO = """
