@@ -25,6 +25,17 @@ MLFLOW = [
 ]
 
 
+def settled() -> None:
+    """Wait for the writes MLflow makes from threads of its own: `register_prompt` tags the
+    prompt with the active experiment from one, a commit that can land after it returned
+    (a test's own `git commit` meeting its `index.lock` failed 1 run in 4)."""
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name.startswith("link_prompt_to_experiment_thread"):
+            thread.join()
+
+
 def registry_uri(folder: Path, **query: str) -> str:
     """`modelreg:///abs/folder?k=v` for a registry folder or a bare repository."""
     from urllib.parse import urlencode

@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 
 from helpers import git_out, init_registry, make_model
-from mlflow_support import MLFLOW, client, commits, registry_uri, tracking_uri, validate
+from mlflow_support import (
+    MLFLOW,
+    client,
+    commits,
+    registry_uri,
+    settled,
+    tracking_uri,
+    validate,
+)
 from modelreg import Registry
 
 pytestmark = MLFLOW
@@ -387,6 +395,7 @@ def mixed(reg: Registry, mc: Any, model: str) -> Registry:
     mc.register_prompt("greeting", "Hello {{name}}!")
     mc.register_prompt("greeting", "Hi {{name}}!")
     mc.register_prompt("farewell", "Bye {{name}}!")
+    settled()  # MLflow's own thread tags the prompts: before the hand-made commit
     mc.create_registered_model("hand")
     root = reg.location.path
     from modelreg import layout
@@ -595,6 +604,7 @@ def same_writes(c: Any, model: str) -> None:
     c.set_model_version_tag("churn", 2, "team", "risk")
     c.register_prompt("greeting", "Hello {{name}}!")
     c.register_prompt("greeting", "Hi {{name}}!")
+    settled()  # each store has the experiment's tag on the prompt before they are compared
 
 
 def version_view(mv: Any) -> tuple[Any, ...]:  # no aliases: the SQL store leaves them out
