@@ -122,7 +122,8 @@ class Helper:
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", _SERVE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                # a stream's helper is not read to its end: what it says of a failure is lost
+                # a streaming helper's stderr is not read as it goes (a full pipe would stop
+                # it): what it says of a failure is lost, its parts are done by the caller
                 stderr=subprocess.PIPE if lines is None else subprocess.DEVNULL,
                 env=_environment(),
             )
