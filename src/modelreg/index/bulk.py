@@ -69,12 +69,11 @@ def rows(
 
 def shares(items: list[Any], helpers: int, head_start: int) -> list[list[Any]]:
     """This process's share first, `head_start` more per helper (a helper starts ~0.2 s
-    late: a fresh Python importing modelreg) or fewer (this process merges the helpers' work
-    afterwards), within a quarter more or half less of an equal share; then the helpers' in
-    equal parts, all in order (the pack's order, so that each reads its blobs in sequence)."""
+    late: a fresh Python importing modelreg) up to a quarter more than an equal share; then
+    the helpers' in equal parts, all in order (the pack's order, so that each reads its blobs
+    in sequence)."""
     equal = len(items) // (helpers + 1)
-    shift = max(min(helpers * head_start, equal // 4), -(equal // 2))
-    head = equal + shift if helpers else len(items)
+    head = equal + min(helpers * head_start, equal // 4) if helpers else len(items)
     size = -(-(len(items) - head) // max(helpers, 1)) or 1
     return [items[:head], *(items[i : i + size] for i in range(head, len(items), size))]
 
@@ -235,7 +234,6 @@ class Crew:
                 if not wait:
                     break
                 self.stop()  # too long: the caller does what they did not report
-                self._stopped = True  # and a killed helper's stream ends at once
                 continue
             if line is None:
                 helper.result(trees)
@@ -252,6 +250,8 @@ class Crew:
         return found
 
     def stop(self) -> None:
+        """End the helpers still running; their streams then end at once (no deadline)."""
+        self._stopped = True
         for helper in self._running:
             helper.stop()
 
