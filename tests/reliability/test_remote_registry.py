@@ -235,18 +235,25 @@ print(Registry(sys.argv[1]).resolve("models:/fraud@champion").version)
 """
 
 
-def test_processes_opening_a_cold_cache_at_once_all_work(
-    daemon: Daemon, origin: Origin, cache: Path
-) -> None:
-    procs = [subprocess.Popen([sys.executable, "-c", COLD_OPEN, remote_uri(daemon.url)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+def released(count: int, script: str, *args: str) -> list[subprocess.Popen[str]]:
+    """`count` Pythons running `script`, each told to go once all are ready (it prints
+    `ready`, then reads a line): they start their work as nearly at once as processes can."""
+    procs = [subprocess.Popen([sys.executable, "-c", script, *args], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(count)]
     for proc in procs:
         assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
     for proc in procs:
         assert proc.stdin is not None
         proc.stdin.write("go\n")
         proc.stdin.flush()
+    return procs
+
+
+def test_processes_opening_a_cold_cache_at_once_all_work(
+    daemon: Daemon, origin: Origin, cache: Path
+) -> None:
+    procs = released(4, COLD_OPEN, remote_uri(daemon.url))
     results = [(*proc.communicate(timeout=120), proc.returncode) for proc in procs]
     assert results == [("1\n", "", 0)] * 4
     (folder,) = clones(cache)
@@ -271,15 +278,7 @@ def test_readers_fetching_while_promotions_land_see_only_whole_states(
     origin: Origin, readers: int, reads: int, promotions: int
 ) -> None:
     Registry(file_uri(origin)).resolve(CHAMPION)  # the clone exists: the readers fetch into it
-    procs = [subprocess.Popen([sys.executable, "-c", READ_LOOP, file_uri(origin), str(reads)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(readers)]
-    for proc in procs:
-        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
-    for proc in procs:
-        assert proc.stdin is not None
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
+    procs = released(readers, READ_LOOP, file_uri(origin), str(reads))
     for n in range(promotions):
         origin.promote(2 - n % 2)
     for proc in procs:
